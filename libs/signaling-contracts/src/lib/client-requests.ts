@@ -1,0 +1,278 @@
+import type { DeviceInfo, Grants, PeerInfo, ProducerAppData, ServerLimits } from './domain';
+import type { ErrorCode } from './errors';
+import type {
+  ConsumerLayers,
+  DtlsParameters,
+  IceCandidate,
+  IceParameters,
+  IceServer,
+  MediaKind,
+  RtpCapabilities,
+  RtpParameters,
+  SctpCapabilities,
+  SctpParameters,
+  SctpStreamParameters,
+  StatsEntry,
+} from './media-types';
+
+/** Declares one method: its parameters, its result and the error codes it may answer. */
+export interface MethodSpec<P, R, E extends ErrorCode = never> {
+  params: P;
+  result: R;
+  /** Codes specific to this method; every method may also answer {@link CommonErrorCode}. */
+  errors: E;
+}
+
+/** Error codes any client request may answer. */
+export type CommonErrorCode = 'invalid_request' | 'unauthenticated' | 'limit_exceeded' | 'internal';
+
+// ---- Parameter and result shapes --------------------------------------------------
+
+export interface AuthenticateParams {
+  /** JWT issued by the portal's identity provider (or the dev endpoint). */
+  token: string;
+  /** Must equal the server's {@link PROTOCOL_VERSION}. */
+  protocolVersion: number;
+  /** When resuming after a dropped socket: the `sessionId` from the previous `authenticate`. */
+  resumeSessionId?: string;
+}
+export interface AuthenticateResult {
+  /** This connection's peer id (stable per identity). */
+  peerId: string;
+  /** Opaque id to resume this session after a socket drop (within the grace period). */
+  sessionId: string;
+  /** True when an existing session (peer, transports, producers, consumers) was resumed. */
+  resumed: boolean;
+  displayName: string;
+  grants: Grants;
+  /** Rooms the token allows; `['*']` means any. */
+  rooms: string[];
+  protocolVersion: number;
+  serverVersion: string;
+  limits: ServerLimits;
+  /** STUN/TURN servers for the client's RTCPeerConnections. */
+  iceServers: IceServer[];
+  /** False when the server has no mediasoup worker: media requests will fail with `media_unavailable`. */
+  mediaAvailable: boolean;
+}
+
+export interface GetRouterRtpCapabilitiesParams {
+  /** Room to enter; created (one router) if it does not exist. Letters, digits, `-` and `_`. */
+  roomId: string;
+}
+export interface GetRouterRtpCapabilitiesResult {
+  rtpCapabilities: RtpCapabilities;
+}
+
+export interface JoinParams {
+  roomId: string;
+  displayName: string;
+  device: DeviceInfo;
+  /** The client Device's RTP capabilities; needed to consume. Omit to never consume. */
+  rtpCapabilities?: RtpCapabilities;
+  /** The client Device's SCTP capabilities; needed for DataChannels. */
+  sctpCapabilities?: SctpCapabilities;
+}
+export interface JoinResult {
+  /** Peers already in the room. Their media arrives as `newConsumer` requests. */
+  peers: PeerInfo[];
+}
+
+export type TransportDirection = 'send' | 'recv';
+
+export interface CreateWebRtcTransportParams {
+  direction: TransportDirection;
+  /** Enables SCTP (DataChannels) on the transport. */
+  sctpCapabilities?: SctpCapabilities;
+  /** Only offer TCP candidates. */
+  forceTcp?: boolean;
+}
+export interface CreateWebRtcTransportResult {
+  transportId: string;
+  iceParameters: IceParameters;
+  iceCandidates: IceCandidate[];
+  dtlsParameters: DtlsParameters;
+  sctpParameters?: SctpParameters;
+  iceServers: IceServer[];
+}
+
+export interface ConnectWebRtcTransportParams {
+  transportId: string;
+  dtlsParameters: DtlsParameters;
+}
+
+export interface TransportRef {
+  transportId: string;
+}
+export interface RestartIceResult {
+  iceParameters: IceParameters;
+}
+
+export interface ProduceParams {
+  transportId: string;
+  kind: MediaKind;
+  rtpParameters: RtpParameters;
+  appData: ProducerAppData;
+  /** Start paused (e.g. joining muted). */
+  paused?: boolean;
+}
+export interface ProduceResult {
+  producerId: string;
+}
+
+export interface ProducerRef {
+  producerId: string;
+}
+export interface ConsumerRef {
+  consumerId: string;
+}
+export interface DataProducerRef {
+  dataProducerId: string;
+}
+export interface DataConsumerRef {
+  dataConsumerId: string;
+}
+
+export interface SetConsumerPreferredLayersParams extends ConsumerLayers {
+  consumerId: string;
+}
+export interface SetConsumerPriorityParams {
+  consumerId: string;
+  /** 1 to 255; higher gets bandwidth first. */
+  priority: number;
+}
+
+export interface ProduceDataParams {
+  transportId: string;
+  sctpStreamParameters: SctpStreamParameters;
+  label?: string;
+  protocol?: string;
+  appData?: Record<string, unknown>;
+}
+export interface ProduceDataResult {
+  dataProducerId: string;
+}
+
+export interface ChangeDisplayNameParams {
+  displayName: string;
+}
+
+export interface StatsResult {
+  stats: StatsEntry[];
+}
+
+export interface ChatMessageParams {
+  /** 1 to `limits.maxChatLength` characters. */
+  text: string;
+}
+export interface ChatMessageResult {
+  messageId: string;
+  timestamp: number;
+}
+
+export interface FileOfferParams {
+  /** Recipient peer id (same room). */
+  to: string;
+  name: string;
+  /** Bytes; at most `limits.maxFileBytes`. */
+  size: number;
+  mimeType: string;
+  /** Lowercase hex SHA-256 of the whole file; checked by the server and the recipient. */
+  sha256: string;
+}
+export interface FileOfferResult {
+  transferId: string;
+}
+export interface FileAnswerParams {
+  transferId: string;
+  accept: boolean;
+}
+export interface FileChunkParams {
+  transferId: string;
+  /** 0-based, consecutive. */
+  seq: number;
+  /** Base64 of at most `limits.fileChunkBytes` bytes. */
+  data: string;
+}
+export interface FileTransferRef {
+  transferId: string;
+}
+export interface FileCancelParams {
+  transferId: string;
+  reason?: string;
+}
+
+/** Empty parameters or result. */
+export type Empty = Record<string, never>;
+
+// ---- The map -----------------------------------------------------------------------
+
+/**
+ * Every request the client sends to the server. The server answers each with a
+ * response carrying `result` or an error whose code is in `errors` or
+ * {@link CommonErrorCode}.
+ */
+export interface ClientRequests {
+  /** First message on every socket. Nothing else is served before it. */
+  authenticate: MethodSpec<AuthenticateParams, AuthenticateResult, 'unsupported_version' | 'invalid_state'>;
+  /** Enters (creating if needed) a room and returns its router's capabilities to load the Device with. */
+  getRouterRtpCapabilities: MethodSpec<
+    GetRouterRtpCapabilitiesParams,
+    GetRouterRtpCapabilitiesResult,
+    'forbidden' | 'invalid_state' | 'media_unavailable'
+  >;
+  /** Joins the room entered with `getRouterRtpCapabilities`; others get `peerJoined`. */
+  join: MethodSpec<JoinParams, JoinResult, 'forbidden' | 'invalid_state' | 'media_unavailable'>;
+  /** Leaves the room, closing all of this peer's mediasoup objects. */
+  leave: MethodSpec<Empty, Empty, 'invalid_state'>;
+  /** Creates a WebRTC transport on the router; the client replicates it with createSendTransport/createRecvTransport. */
+  createWebRtcTransport: MethodSpec<
+    CreateWebRtcTransportParams,
+    CreateWebRtcTransportResult,
+    'forbidden' | 'invalid_state' | 'media_unavailable'
+  >;
+  /** The client transport's `connect` event. */
+  connectWebRtcTransport: MethodSpec<ConnectWebRtcTransportParams, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  /** New ICE parameters after a network change; pass them to `transport.restartIce()`. */
+  restartIce: MethodSpec<TransportRef, RestartIceResult, 'not_found' | 'forbidden' | 'invalid_state'>;
+  /** The send transport's `produce` event. Other peers get `newConsumer` requests. */
+  produce: MethodSpec<ProduceParams, ProduceResult, 'not_found' | 'forbidden' | 'invalid_state' | 'media_unavailable'>;
+  closeProducer: MethodSpec<ProducerRef, Empty, 'not_found' | 'forbidden'>;
+  /** Mute: consumers of it get `consumerPaused`. */
+  pauseProducer: MethodSpec<ProducerRef, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  resumeProducer: MethodSpec<ProducerRef, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  pauseConsumer: MethodSpec<ConsumerRef, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  resumeConsumer: MethodSpec<ConsumerRef, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  setConsumerPreferredLayers: MethodSpec<SetConsumerPreferredLayersParams, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  setConsumerPriority: MethodSpec<SetConsumerPriorityParams, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  requestConsumerKeyFrame: MethodSpec<ConsumerRef, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  /** The send transport's `producedata` event. Other peers get `newDataConsumer` requests. */
+  produceData: MethodSpec<ProduceDataParams, ProduceDataResult, 'not_found' | 'forbidden' | 'invalid_state'>;
+  closeDataProducer: MethodSpec<DataProducerRef, Empty, 'not_found' | 'forbidden'>;
+  /** Others get `peerDisplayNameChanged`. */
+  changeDisplayName: MethodSpec<ChangeDisplayNameParams, Empty, 'invalid_state'>;
+  getTransportStats: MethodSpec<TransportRef, StatsResult, 'not_found' | 'forbidden'>;
+  getProducerStats: MethodSpec<ProducerRef, StatsResult, 'not_found' | 'forbidden'>;
+  getConsumerStats: MethodSpec<ConsumerRef, StatsResult, 'not_found' | 'forbidden'>;
+  getDataProducerStats: MethodSpec<DataProducerRef, StatsResult, 'not_found' | 'forbidden'>;
+  getDataConsumerStats: MethodSpec<DataConsumerRef, StatsResult, 'not_found' | 'forbidden'>;
+  /** Broadcast to the room (sender included) as a `chatMessage` notification. */
+  chatMessage: MethodSpec<ChatMessageParams, ChatMessageResult, 'invalid_state'>;
+  /** Offers a file to one peer; it gets `fileOffered`, the sender `fileAnswered`. */
+  fileOffer: MethodSpec<FileOfferParams, FileOfferResult, 'not_found' | 'invalid_state' | 'forbidden'>;
+  /** Recipient accepts or declines an offer. */
+  fileAnswer: MethodSpec<FileAnswerParams, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  /**
+   * One chunk, sender to server. Answered only after the recipient acknowledged its
+   * `fileChunk` request: this is the backpressure; keep a small window of chunks in flight.
+   */
+  fileChunk: MethodSpec<FileChunkParams, Empty, 'not_found' | 'forbidden' | 'invalid_state' | 'timeout'>;
+  /** Sender finished; the server checks size and SHA-256, then both sides get `fileTransferCompleted`. */
+  fileComplete: MethodSpec<FileTransferRef, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
+  /** Either side stops a transfer; the other gets `fileTransferCancelled`. */
+  fileCancel: MethodSpec<FileCancelParams, Empty, 'not_found' | 'forbidden'>;
+}
+
+export type ClientRequestMethod = keyof ClientRequests;
+export type ClientRequestParams<M extends ClientRequestMethod> = ClientRequests[M]['params'];
+export type ClientRequestResult<M extends ClientRequestMethod> = ClientRequests[M]['result'];

@@ -1,0 +1,53 @@
+import type { WireError } from './errors';
+
+/**
+ * Version of this protocol. The client sends it in `authenticate`; the server
+ * refuses a different one with `unsupported_version`. Bump on any breaking change.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Path the API serves the signaling WebSocket on (the web dev server proxies it). */
+export const SIGNALING_PATH = '/ws';
+
+/**
+ * A request. Both sides send them: the client for everything it does, the server
+ * for `newConsumer` / `newDataConsumer` / `fileChunk`, which wait for the client's
+ * answer. `id` is unique per sender and connection; responses echo it.
+ */
+export interface RequestMessage<M extends string = string, D = unknown> {
+  type: 'request';
+  id: number;
+  method: M;
+  data: D;
+}
+
+/** Successful answer to the request with the same `id`. */
+export interface SuccessResponseMessage<R = unknown> {
+  type: 'response';
+  id: number;
+  ok: true;
+  data: R;
+}
+
+/**
+ * Failed answer to the request with the same `id`. `id` is `null` only when the
+ * request could not be read at all (invalid JSON, no id).
+ */
+export interface ErrorResponseMessage {
+  type: 'response';
+  id: number | null;
+  ok: false;
+  error: WireError;
+}
+
+export type ResponseMessage<R = unknown> = SuccessResponseMessage<R> | ErrorResponseMessage;
+
+/** One-way message; never answered. */
+export interface NotificationMessage<M extends string = string, D = unknown> {
+  type: 'notification';
+  method: M;
+  data: D;
+}
+
+/** Everything that travels on the signaling socket, in either direction. */
+export type SignalingMessage = RequestMessage | ResponseMessage | NotificationMessage;

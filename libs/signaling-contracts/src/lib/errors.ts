@@ -1,0 +1,73 @@
+/**
+ * The closed set of error codes carried on the wire. Each has one meaning:
+ * - `unauthenticated`: no valid `authenticate` yet, or the token is bad/expired.
+ * - `forbidden`: authenticated, but the token's grants or rooms do not allow it,
+ *   or the object belongs to another peer.
+ * - `invalid_request`: malformed JSON, envelope or parameters (`details` lists fields).
+ * - `unknown_method`: the method is not part of this protocol.
+ * - `not_found`: the referenced room/transport/producer/consumer/transfer does not exist.
+ * - `invalid_state`: not allowed now (not joined yet, already joined, closed object,
+ *   cannot consume with these capabilities, server draining).
+ * - `limit_exceeded`: a configured limit (rate, size, count, length) was hit.
+ * - `media_unavailable`: no mediasoup worker is available on the server.
+ * - `unsupported_version`: client protocol version differs from the server's.
+ * - `timeout`: the other side did not answer a request in time.
+ * - `internal`: anything unexpected; the server logs it with the request id.
+ */
+export const ERROR_CODES = [
+  'unauthenticated',
+  'forbidden',
+  'invalid_request',
+  'unknown_method',
+  'not_found',
+  'invalid_state',
+  'limit_exceeded',
+  'media_unavailable',
+  'unsupported_version',
+  'timeout',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Error as carried in an error response. `reason` is for humans. */
+export interface WireError {
+  code: ErrorCode;
+  reason: string;
+  /** Optional machine-readable extra, e.g. failing fields for `invalid_request`. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * An error with a wire code, thrown by either side's code and turned into an
+ * error response (server) or rejected from `request()` (client).
+ */
+export class SignalingError extends Error {
+  override readonly name = 'SignalingError';
+
+  constructor(
+    readonly code: ErrorCode,
+    reason: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(reason);
+  }
+
+  /** Alias of `message`, matching the wire field. */
+  get reason(): string {
+    return this.message;
+  }
+
+  toWire(): WireError {
+    return this.details ? { code: this.code, reason: this.message, details: this.details } : { code: this.code, reason: this.message };
+  }
+
+  static fromWire(error: WireError): SignalingError {
+    return new SignalingError(error.code, error.reason, error.details);
+  }
+}
+
+/** True when `value` is one of {@link ERROR_CODES}. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}

@@ -1,0 +1,123 @@
+import type { Empty, MethodSpec } from './client-requests';
+import type { ChatMessage, PeerInfo, ProducerAppData } from './domain';
+import type {
+  ConsumerLayers,
+  ConsumerScore,
+  MediaKind,
+  ProducerScore,
+  RtpParameters,
+  SctpStreamParameters,
+} from './media-types';
+
+export interface NewConsumerParams {
+  /** Owner of the producer. */
+  peerId: string;
+  producerId: string;
+  /** The consumer's id on the server; pass it to `recvTransport.consume({ id })`. */
+  id: string;
+  kind: MediaKind;
+  rtpParameters: RtpParameters;
+  /** `simple`, `simulcast` or `svc`. */
+  type: string;
+  appData: ProducerAppData;
+  /** The producer is paused (muted) right now. */
+  producerPaused: boolean;
+}
+
+export interface NewDataConsumerParams {
+  peerId: string;
+  dataProducerId: string;
+  id: string;
+  sctpStreamParameters: SctpStreamParameters;
+  label: string;
+  protocol: string;
+  appData: Record<string, unknown>;
+}
+
+export interface FileChunkDelivery {
+  transferId: string;
+  seq: number;
+  /** Base64. */
+  data: string;
+}
+
+/**
+ * Requests the server sends to the client. The client must answer each; the
+ * server acts on the answer (a consumer is resumed only after `newConsumer` is
+ * answered with success).
+ */
+export interface ServerRequests {
+  /** A consumer was created for the client, paused. Answer after `recvTransport.consume()` resolves. */
+  newConsumer: MethodSpec<NewConsumerParams, Empty, 'invalid_state' | 'internal'>;
+  /** A data consumer was created for the client. Answer after `recvTransport.consumeData()` resolves. */
+  newDataConsumer: MethodSpec<NewDataConsumerParams, Empty, 'invalid_state' | 'internal'>;
+  /** One chunk of an accepted file. Answer when it is stored; the sender waits for this. */
+  fileChunk: MethodSpec<FileChunkDelivery, Empty, 'invalid_state' | 'internal'>;
+}
+
+export type ServerRequestMethod = keyof ServerRequests;
+
+export interface ConsumerScoreNotification {
+  consumerId: string;
+  score: ConsumerScore;
+}
+export interface ProducerScoreNotification {
+  producerId: string;
+  score: ProducerScore[];
+}
+export interface ConsumerLayersNotification {
+  consumerId: string;
+  /** `null` when no layer is being forwarded. */
+  layers: ConsumerLayers | null;
+}
+export interface FileOfferedNotification {
+  transferId: string;
+  from: string;
+  name: string;
+  size: number;
+  mimeType: string;
+  sha256: string;
+}
+
+/**
+ * Notifications the server sends. Each is documented where it is declared;
+ * `docs/PROTOCOL.md` is generated from these declarations.
+ */
+export interface ServerNotifications {
+  /** Another peer joined the room. */
+  peerJoined: PeerInfo;
+  /** A peer left, disconnected for good, or was replaced by a new connection. */
+  peerLeft: { peerId: string };
+  peerDisplayNameChanged: { peerId: string; displayName: string; oldDisplayName: string };
+  /** The consumer is gone (its producer closed, or its transport closed). */
+  consumerClosed: { consumerId: string };
+  /** The remote producer was paused (muted). */
+  consumerPaused: { consumerId: string };
+  /** The remote producer was resumed. */
+  consumerResumed: { consumerId: string };
+  consumerLayersChanged: ConsumerLayersNotification;
+  consumerScore: ConsumerScoreNotification;
+  /** Score of one of this peer's own producers, as the server receives it. */
+  producerScore: ProducerScoreNotification;
+  dataConsumerClosed: { dataConsumerId: string };
+  /** Dominant speaker of the room; `peerId` null when nobody speaks. */
+  activeSpeaker: { peerId: string | null; volume?: number };
+  chatMessage: ChatMessage;
+  /** Someone offers this peer a file; answer with `fileAnswer`. */
+  fileOffered: FileOfferedNotification;
+  /** The recipient accepted or declined this peer's offer. */
+  fileAnswered: { transferId: string; accepted: boolean };
+  /** All bytes arrived and the server's SHA-256 matched the offer. */
+  fileTransferCompleted: { transferId: string; sha256: string };
+  /** The transfer stopped: cancelled by a side, a peer left, or the checksum failed. */
+  fileTransferCancelled: { transferId: string; by: string | null; reason: string };
+  /**
+   * The room's media was re-created (its worker died): close all transports,
+   * producers and consumers and set them up again, starting at `getRouterRtpCapabilities`.
+   */
+  mediaReset: { reason: string };
+  /** The server is shutting down; reconnect later. */
+  serverShutdown: { reason: string; drainMs: number };
+}
+
+export type ServerNotificationMethod = keyof ServerNotifications;
