@@ -1,17 +1,25 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { WsAdapter } from '@nestjs/platform-ws';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app/app.module';
-import { resolveWorkerBin } from './media/worker-bin';
+import { configureApp } from './app/configure-app';
+import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/app-config';
 
 async function bootstrap(): Promise<void> {
-  const worker = resolveWorkerBin();
-  const app = await NestFactory.create(AppModule);
-  app.useWebSocketAdapter(new WsAdapter(app));
-  const port = Number(process.env['PORT'] ?? 3000);
-  await app.listen(port, process.env['HOST'] ?? '127.0.0.1');
-  Logger.log(`listening on ${port}; worker: ${worker.detail}`, 'Bootstrap');
+  try {
+    loadConfig();
+  } catch (error) {
+    // Before Nest starts, so the message is the only output.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true });
+  configureApp(app);
+  const config = app.get<AppConfig>(APP_CONFIG);
+  await app.listen(config.port, config.host);
 }
 
 void bootstrap();

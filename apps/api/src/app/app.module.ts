@@ -1,4 +1,31 @@
 import { Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from '../auth/auth.module';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ConfigModule } from '../config/config.module';
+import { MediaModule } from '../media/media.module';
+import { RoomsModule } from '../rooms/rooms.module';
+import { SignalingModule } from '../signaling/signaling.module';
+import { HealthController } from './health.controller';
 
-@Module({})
+@Module({
+  imports: [
+    ConfigModule,
+    LoggerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.logLevel,
+          autoLogging: false,
+          transport: process.stdout.isTTY && config.logLevel !== 'silent' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+        },
+      }),
+    }),
+    AuthModule,
+    RoomsModule,
+    MediaModule,
+    SignalingModule,
+  ],
+  controllers: [HealthController],
+})
 export class AppModule {}

@@ -1,0 +1,2 @@
+/** Reported to clients in `authenticate`. */
+export const SERVER_VERSION = '0.1.0';

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { SignalingError, type Grants } from '@confer/signaling-contracts';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { Identity } from '../peers/peer';
+
+/**
+ * Claims Confer reads from a token: `sub`, `name` (display name), `rooms`
+ * (string array, `*` for any) and `grants` ({@link Grants}; absent grants are false).
+ */
+export interface ConferClaims extends JWTPayload {
+  name?: string;
+  rooms?: string[];
+  grants?: Partial<Grants>;
+}
+
+/**
+ * Verifies signaling tokens: HS256 with JWT_SECRET, or RS256/ES256 against the
+ * identity provider's JWKS (JWT_JWKS_URL). Also signs development tokens.
+ */
+@Injectable()
+export class AuthService implements OnModuleInit {
+  private readonly logger = new Logger(AuthService.name);
+  private readonly secret: Uint8Array | null;
+  private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    const { jwtSecret, jwksUrl } = config.auth;
+    this.secret = jwtSecret ? new TextEncoder().encode(jwtSecret) : null;
+    this.jwks = jwksUrl ? createRemoteJWKSet(new URL(jwksUrl)) : null;
+  }
+
+  onModuleInit(): void {
+    if (this.config.auth.generatedSecret) {
+      this.logger.warn('DEV_TOKENS is on and JWT_SECRET is unset: using a random secret; tokens die with this process');
+    }
+    if (this.config.auth.devTokens) this.logger.warn('DEV_TOKENS is on: POST /api/dev/token issues tokens to anyone (local use only)');
+  }
+
+  /** The identity in `token`, or `unauthenticated` saying why not. */
+  async verify(token: string): Promise<Identity> {
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      throw new SignalingError('unauthenticated', 'the token is not a JWT');
+    }
+    const options = {
+      issuer: this.config.auth.issuer,
+      audience: this.config.auth.audience,
+    };
+    let payload: ConferClaims;
+    try {
+      if (alg === 'HS256' && this.secret) {
+        ({ payload } = await jwtVerify<ConferClaims>(token, this.secret, { ...options, algorithms: ['HS256'] }));
+      } else if ((alg === 'RS256' || alg === 'ES256') && this.jwks) {
+        ({ payload } = await jwtVerify<ConferClaims>(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] }));
+      } else {
+        throw new SignalingError('unauthenticated', `tokens signed with ${alg ?? 'no algorithm'} are not accepted here`);
+      }
+    } catch (error) {
+      if (error instanceof SignalingError) throw error;
+      throw new SignalingError('unauthenticated', `invalid token: ${(error as Error).message}`);
+    }
+    if (!payload.sub) throw new SignalingError('unauthenticated', 'the token has no subject (sub)');
+    const rooms = Array.isArray(payload.rooms) ? payload.rooms.filter((r): r is string => typeof r === 'string') : [];
+    const g = payload.grants ?? {};
+    return {
+      subject: payload.sub,
+      displayName: typeof payload.name === 'string' && payload.name ? payload.name.slice(0, 64) : payload.sub,
+      rooms,
+      grants: {
+        canPublish: g.canPublish === true,
+        canSubscribe: g.canSubscribe === true,
+        canPublishData: g.canPublishData === true,
+        roomAdmin: g.roomAdmin === true,
+      },
+    };
+  }
+
+  /** A development token for one room with every grant; only when DEV_TOKENS is on. */
+  async issueDevToken(displayName: string, roomId: string, subject = `dev-${randomUUID()}`): Promise<string> {
+    if (!this.config.auth.devTokens || !this.secret) throw new SignalingError('forbidden', 'development tokens are disabled');
+    return this.sign({ sub: subject, name: displayName, rooms: [roomId], grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: true } });
+  }
+
+  /** Signs arbitrary Confer claims with JWT_SECRET (HS256); used by dev tokens and tests. */
+  async sign(claims: ConferClaims, expiresIn = '12h'): Promise<string> {
+    if (!this.secret) throw new Error('JWT_SECRET is not configured');
+    let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expiresIn);
+    if (this.config.auth.issuer) jwt = jwt.setIssuer(this.config.auth.issuer);
+    if (this.config.auth.audience) jwt = jwt.setAudience(this.config.auth.audience);
+    return jwt.sign(this.secret);
+  }
+}

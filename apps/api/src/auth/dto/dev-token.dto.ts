@@ -1,0 +1,8 @@
+import { IsString, Length, Matches } from 'class-validator';
+import { ROOM_ID_PATTERN } from '../../rooms/dto/room.dto';
+
+/** Body of `POST /api/dev/token`. */
+export class DevTokenDto {
+  @IsString() @Length(1, 64) displayName!: string;
+  @IsString() @Matches(ROOM_ID_PATTERN) roomId!: string;
+}

@@ -1,0 +1,27 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SignalingError, type ChatMessageParams, type ChatMessageResult } from '@confer/signaling-contracts';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import type { Peer } from '../peers/peer';
+import { RoomsService } from '../rooms/rooms.service';
+
+/** Room chat over the signaling channel: broadcast to every joined peer, sender included. */
+@Injectable()
+export class ChatService {
+  private readonly logger = new Logger(ChatService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly rooms: RoomsService,
+  ) {}
+
+  send(peer: Peer, { text }: ChatMessageParams): ChatMessageResult {
+    const room = this.rooms.roomOf(peer);
+    const max = this.config.limits.maxChatLength;
+    if (text.length > max) throw new SignalingError('limit_exceeded', `chat messages are at most ${max} characters (got ${text.length})`);
+    const message = { messageId: randomUUID(), peerId: peer.id, displayName: peer.displayName, text, timestamp: Date.now() };
+    room.broadcast('chatMessage', message);
+    this.logger.debug(`send() | peer=${peer.id} room=${room.id} length=${text.length}`);
+    return { messageId: message.messageId, timestamp: message.timestamp };
+  }
+}

@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsIP,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import type { IceServer, ServerLimits } from '@confer/signaling-contracts';
+
+/** One environment variable: its name, default and meaning (the README table is written from this). */
+export interface ConfigVariable {
+  name: string;
+  default: string;
+  meaning: string;
+}
+
+/** Every variable the API reads, in the order the README documents them. */
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  { name: 'HOST', default: '127.0.0.1', meaning: 'Interface the HTTP/WebSocket server listens on.' },
+  { name: 'PORT', default: '3000', meaning: 'HTTP/WebSocket port (signaling at `/ws`).' },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'pino level: trace, debug, info, warn, error, fatal, silent.' },
+  { name: 'WEB_ROOT', default: '(unset)', meaning: 'Serve the built web app from this folder, with SPA fallback to index.html.' },
+  { name: 'MEDIASOUP_WORKER_BIN', default: '(resolved)', meaning: 'mediasoup-worker binary; see media/worker-bin.ts for the search order.' },
+  { name: 'MEDIASOUP_NUM_WORKERS', default: 'CPU count', meaning: 'Number of mediasoup workers.' },
+  { name: 'MEDIASOUP_LOG_LEVEL', default: 'warn', meaning: 'Worker log level: debug, warn, error, none.' },
+  { name: 'RTC_LISTEN_IP', default: '127.0.0.1', meaning: 'IP the workers bind for RTP/ICE.' },
+  { name: 'RTC_ANNOUNCED_ADDRESS', default: '(unset)', meaning: 'Public IP or host name announced in ICE candidates (behind NAT).' },
+  { name: 'RTC_MIN_PORT', default: '40000', meaning: 'Lowest RTC port of WebRTC transports.' },
+  { name: 'RTC_MAX_PORT', default: '49999', meaning: 'Highest RTC port of WebRTC transports.' },
+  { name: 'WEBRTC_SERVER_PORT', default: '(unset)', meaning: 'When set, one WebRtcServer per worker on port + worker index (UDP and TCP).' },
+  { name: 'MAX_INCOMING_BITRATE', default: '1500000', meaning: 'setMaxIncomingBitrate() on every transport, bits/s (0 = no limit).' },
+  { name: 'ICE_SERVERS', default: '[]', meaning: 'JSON array of RTCIceServer given to clients.' },
+  { name: 'JWT_SECRET', default: '(unset)', meaning: 'HS256 secret for tokens (at least 16 characters).' },
+  { name: 'JWT_JWKS_URL', default: '(unset)', meaning: 'JWKS URL of the identity provider for RS256/ES256 tokens.' },
+  { name: 'JWT_ISSUER', default: '(unset)', meaning: 'Required `iss` claim, when set.' },
+  { name: 'JWT_AUDIENCE', default: '(unset)', meaning: 'Required `aud` claim, when set.' },
+  { name: 'DEV_TOKENS', default: 'false', meaning: 'Enables `POST /api/dev/token` (local use only; never in production).' },
+  { name: 'AUTH_TIMEOUT_MS', default: '5000', meaning: 'A socket that has not authenticated by then is closed.' },
+  { name: 'REQUEST_TIMEOUT_MS', default: '10000', meaning: 'How long the server waits for the answer to its own requests.' },
+  { name: 'MAX_MESSAGE_BYTES', default: '131072', meaning: 'Largest signaling message accepted.' },
+  { name: 'REQUESTS_PER_SECOND', default: '100', meaning: 'Requests per second per connection.' },
+  { name: 'MAX_PEERS_PER_ROOM', default: '50', meaning: 'Peers per room.' },
+  { name: 'MAX_PRODUCERS_PER_PEER', default: '8', meaning: 'Producers per peer.' },
+  { name: 'MAX_TRANSPORTS_PER_PEER', default: '4', meaning: 'WebRTC transports per peer.' },
+  { name: 'MAX_CHAT_LENGTH', default: '2000', meaning: 'Characters per chat message.' },
+  { name: 'MAX_FILE_BYTES', default: '26214400', meaning: 'Largest file a transfer may carry.' },
+  { name: 'FILE_CHUNK_BYTES', default: '65536', meaning: 'File chunk size before base64.' },
+];
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toBool = ({ value }: { value: unknown }): unknown =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' || value === '' ? false : value;
+const toJson = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+
+/**
+ * The environment as validated at start-up. Property names are the variable
+ * names so that a validation message names the variable to fix.
+ */
+export class EnvironmentVariables {
+  @IsOptional() @IsIP() HOST = '127.0.0.1';
+  @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL = 'info';
+  @IsOptional() @IsString() WEB_ROOT?: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(256) MEDIASOUP_NUM_WORKERS = Math.max(1, cpus().length);
+  @IsIn(['debug', 'warn', 'error', 'none']) MEDIASOUP_LOG_LEVEL: 'debug' | 'warn' | 'error' | 'none' = 'warn';
+  @IsIP() RTC_LISTEN_IP = '127.0.0.1';
+  @IsOptional() @IsString() @MinLength(1) RTC_ANNOUNCED_ADDRESS?: string;
+  @Transform(toInt) @IsInt() @Min(1024) @Max(65535) RTC_MIN_PORT = 40000;
+  @Transform(toInt) @IsInt() @Min(1024) @Max(65535) RTC_MAX_PORT = 49999;
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(65535) WEBRTC_SERVER_PORT?: number;
+  @Transform(toInt) @IsInt() @Min(0) MAX_INCOMING_BITRATE = 1_500_000;
+  // Checked in loadConfig(): class-validator has no "array of RTCIceServer".
+  @Transform(toJson) ICE_SERVERS: IceServer[] = [];
+  @IsOptional() @IsString() @MinLength(16) JWT_SECRET?: string;
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) JWT_JWKS_URL?: string;
+  @IsOptional() @IsString() JWT_ISSUER?: string;
+  @IsOptional() @IsString() JWT_AUDIENCE?: string;
+  @Transform(toBool) @IsBoolean() DEV_TOKENS = false;
+  @Transform(toInt) @IsInt() @Min(100) AUTH_TIMEOUT_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(100) REQUEST_TIMEOUT_MS = 10_000;
+  @Transform(toInt) @IsInt() @Min(1024) MAX_MESSAGE_BYTES = 131_072;
+  @Transform(toInt) @IsInt() @Min(1) REQUESTS_PER_SECOND = 100;
+  @Transform(toInt) @IsInt() @Min(1) MAX_PEERS_PER_ROOM = 50;
+  @Transform(toInt) @IsInt() @Min(1) MAX_PRODUCERS_PER_PEER = 8;
+  @Transform(toInt) @IsInt() @Min(1) MAX_TRANSPORTS_PER_PEER = 4;
+  @Transform(toInt) @IsInt() @Min(1) MAX_CHAT_LENGTH = 2000;
+  @Transform(toInt) @IsInt() @Min(1) MAX_FILE_BYTES = 25 * 1024 * 1024;
+  @Transform(toInt) @IsInt() @Min(1024) FILE_CHUNK_BYTES = 65_536;
+}
+
+/** A start-up configuration error; the message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The validated configuration the rest of the API reads (never `process.env`). */
+export interface AppConfig {
+  host: string;
+  port: number;
+  logLevel: string;
+  webRoot?: string;
+  media: {
+    numWorkers: number;
+    logLevel: 'debug' | 'warn' | 'error' | 'none';
+    listenIp: string;
+    announcedAddress?: string;
+    minPort: number;
+    maxPort: number;
+    webRtcServerPort?: number;
+    maxIncomingBitrate: number;
+    iceServers: IceServer[];
+  };
+  auth: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+    devTokens: boolean;
+    /** True when `jwtSecret` was generated because DEV_TOKENS is on and JWT_SECRET unset. */
+    generatedSecret: boolean;
+    timeoutMs: number;
+  };
+  requestTimeoutMs: number;
+  limits: ServerLimits;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+function describe(errors: ValidationError[]): string {
+  return errors
+    .map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`)
+    .join('\n  ');
+}
+
+/** Validates `env` and returns the configuration, or throws {@link ConfigError} naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: () => string = defaultRandomSecret): AppConfig {
+  const known = Object.fromEntries(
+    CONFIG_VARIABLES.map((v) => v.name)
+      .filter((name) => env[name] !== undefined && env[name] !== '')
+      .map((name) => [name, env[name]]),
+  );
+  const vars = plainToInstance(EnvironmentVariables, known);
+  const errors = validateSync(vars, { skipMissingProperties: false });
+  const problems: string[] = errors.length ? [describe(errors)] : [];
+  if (!isIceServerList(vars.ICE_SERVERS)) problems.push(`ICE_SERVERS: must be a JSON array of {urls, username?, credential?}`);
+  if (vars.RTC_MIN_PORT > vars.RTC_MAX_PORT) problems.push(`RTC_MIN_PORT=${vars.RTC_MIN_PORT} is above RTC_MAX_PORT=${vars.RTC_MAX_PORT}`);
+  const chunkWire = Math.ceil(vars.FILE_CHUNK_BYTES / 3) * 4 + 1024;
+  if (vars.MAX_MESSAGE_BYTES < chunkWire) {
+    problems.push(`MAX_MESSAGE_BYTES=${vars.MAX_MESSAGE_BYTES} cannot carry a FILE_CHUNK_BYTES=${vars.FILE_CHUNK_BYTES} chunk in base64; raise it to at least ${chunkWire}`);
+  }
+  if (!vars.JWT_SECRET && !vars.JWT_JWKS_URL && !vars.DEV_TOKENS) {
+    problems.push('JWT_SECRET or JWT_JWKS_URL: one must be set so that tokens can be verified (or DEV_TOKENS=true for local use)');
+  }
+  if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+
+  const generatedSecret = vars.DEV_TOKENS && !vars.JWT_SECRET;
+  return {
+    host: vars.HOST,
+    port: vars.PORT,
+    logLevel: vars.LOG_LEVEL,
+    webRoot: vars.WEB_ROOT,
+    media: {
+      numWorkers: vars.MEDIASOUP_NUM_WORKERS,
+      logLevel: vars.MEDIASOUP_LOG_LEVEL,
+      listenIp: vars.RTC_LISTEN_IP,
+      announcedAddress: vars.RTC_ANNOUNCED_ADDRESS,
+      minPort: vars.RTC_MIN_PORT,
+      maxPort: vars.RTC_MAX_PORT,
+      webRtcServerPort: vars.WEBRTC_SERVER_PORT,
+      maxIncomingBitrate: vars.MAX_INCOMING_BITRATE,
+      iceServers: vars.ICE_SERVERS,
+    },
+    auth: {
+      jwtSecret: generatedSecret ? randomSecret() : vars.JWT_SECRET,
+      jwksUrl: vars.JWT_JWKS_URL,
+      issuer: vars.JWT_ISSUER,
+      audience: vars.JWT_AUDIENCE,
+      devTokens: vars.DEV_TOKENS,
+      generatedSecret,
+      timeoutMs: vars.AUTH_TIMEOUT_MS,
+    },
+    requestTimeoutMs: vars.REQUEST_TIMEOUT_MS,
+    limits: {
+      maxMessageBytes: vars.MAX_MESSAGE_BYTES,
+      requestsPerSecond: vars.REQUESTS_PER_SECOND,
+      maxPeersPerRoom: vars.MAX_PEERS_PER_ROOM,
+      maxProducersPerPeer: vars.MAX_PRODUCERS_PER_PEER,
+      maxTransportsPerPeer: vars.MAX_TRANSPORTS_PER_PEER,
+      maxChatLength: vars.MAX_CHAT_LENGTH,
+      maxFileBytes: vars.MAX_FILE_BYTES,
+      fileChunkBytes: vars.FILE_CHUNK_BYTES,
+    },
+  };
+}
+
+function isIceServerList(value: unknown): value is IceServer[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (s: unknown) =>
+        typeof s === 'object' &&
+        s !== null &&
+        (typeof (s as IceServer).urls === 'string' || (Array.isArray((s as IceServer).urls) && (s as { urls: unknown[] }).urls.every((u) => typeof u === 'string'))),
+    )
+  );
+}
+
+function defaultRandomSecret(): string {
+  return randomBytes(32).toString('base64url');
+}

@@ -1,0 +1,706 @@
+/**
+ * A test double of the part of mediasoup's worker API Confer uses, for machines
+ * without a mediasoup-worker binary. Where the app depends on mediasoup's
+ * behaviour the double reproduces it with mediasoup's own code: capabilities
+ * and RTP parameters come from `mediasoup/ortc`, errors from `mediasoup/errors`,
+ * and close events cascade the way the worker makes them (router → transports →
+ * producers/consumers; producer → its consumers get `producerclose`).
+ * `dump()` counts live objects so tests can assert nothing leaks.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { NotFoundError, WorkerClosedError } from 'mediasoup/errors';
+import * as ortc from 'mediasoup/ortc';
+import type {
+  AppData,
+  DtlsParameters,
+  IceCandidate,
+  IceParameters,
+  MediaKind,
+  RouterRtpCodecCapability,
+  RtpCapabilities,
+  RtpParameters,
+  SctpParameters,
+  SctpStreamParameters,
+  TransportListenInfo,
+  Worker,
+  WorkerSettings,
+} from 'mediasoup/types';
+import type { MediasoupApi, MediasoupApiSource } from '../mediasoup-api';
+
+type Kind = 'worker' | 'webRtcServer' | 'router' | 'transport' | 'producer' | 'consumer' | 'dataProducer' | 'dataConsumer' | 'rtpObserver';
+export type FakeCounts = Record<Kind, number>;
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+/** Base of every fake object: id, appData, `closed`, an `observer` emitting `close`. */
+abstract class FakeEntity extends EventEmitter {
+  readonly id = randomUUID();
+  readonly observer = new EventEmitter();
+  closed = false;
+  protected abstract readonly entityKind: Kind;
+  protected abstract readonly method: string;
+
+  constructor(
+    protected readonly registry: FakeMediasoup,
+    public appData: AppData,
+  ) {
+    super();
+  }
+
+  protected register(): void {
+    this.registry.live[this.entityKind].add(this);
+  }
+
+  /** What the worker answers to a request for an object it no longer has. */
+  protected assertOpen(request: string): void {
+    if (this.closed) throw new Error(`Channel request handler with ID ${this.id} not found [method:${this.method}_${request}]`);
+  }
+
+  /** Marks closed, unregisters and emits observer `close`; true if it was open. */
+  protected markClosed(): boolean {
+    if (this.closed) return false;
+    this.closed = true;
+    this.registry.live[this.entityKind].delete(this);
+    this.observer.emit('close');
+    return true;
+  }
+}
+
+export class FakeWorker extends FakeEntity {
+  protected readonly entityKind = 'worker';
+  protected readonly method = 'WORKER';
+  readonly pid = 100000 + Math.floor(Math.random() * 100000);
+  readonly died = false;
+  readonly routers = new Set<FakeRouter>();
+
+  constructor(registry: FakeMediasoup, appData: AppData) {
+    super(registry, appData);
+    this.register();
+  }
+
+  async createRouter({ mediaCodecs, appData = {} }: { mediaCodecs?: RouterRtpCodecCapability[]; appData?: AppData } = {}): Promise<FakeRouter> {
+    if (this.closed) throw new WorkerClosedError('Channel closed, cannot send request [method:WORKER_CREATE_ROUTER]');
+    // This may throw, as in mediasoup.
+    const rtpCapabilities = ortc.generateRouterRtpCapabilities(clone(mediaCodecs));
+    const router = new FakeRouter(this.registry, appData, rtpCapabilities, this);
+    this.routers.add(router);
+    router.observer.once('close', () => this.routers.delete(router));
+    return router;
+  }
+
+  async createWebRtcServer({ listenInfos, appData = {} }: { listenInfos: TransportListenInfo[]; appData?: AppData }): Promise<FakeWebRtcServer> {
+    if (this.closed) throw new WorkerClosedError('Channel closed, cannot send request [method:WORKER_CREATE_WEBRTCSERVER]');
+    if (!Array.isArray(listenInfos) || listenInfos.length === 0) throw new TypeError('empty listenInfos array provided');
+    return new FakeWebRtcServer(this.registry, appData, listenInfos);
+  }
+
+  async dump(): Promise<{ pid: number; routerIds: string[] }> {
+    return { pid: this.pid, routerIds: [...this.routers].map((r) => r.id) };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const router of [...this.routers]) router.workerClosed();
+    this.markClosed();
+  }
+}
+
+export class FakeWebRtcServer extends FakeEntity {
+  protected readonly entityKind = 'webRtcServer';
+  protected readonly method = 'WEBRTCSERVER';
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    readonly listenInfos: TransportListenInfo[],
+  ) {
+    super(registry, appData);
+    this.register();
+  }
+
+  close(): void {
+    this.markClosed();
+  }
+}
+
+export class FakeRouter extends FakeEntity {
+  protected readonly entityKind = 'router';
+  protected readonly method = 'ROUTER';
+  readonly transports = new Set<FakeWebRtcTransport>();
+  readonly rtpObservers = new Set<FakeActiveSpeakerObserver>();
+  /** Router-wide lookups, as in mediasoup (consume() finds producers of any transport). */
+  readonly producers = new Map<string, FakeProducer>();
+  readonly dataProducers = new Map<string, FakeDataProducer>();
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    readonly rtpCapabilities: RtpCapabilities,
+    private readonly worker: FakeWorker,
+  ) {
+    super(registry, appData);
+    this.register();
+  }
+
+  async createWebRtcTransport(options: {
+    listenInfos?: TransportListenInfo[];
+    webRtcServer?: FakeWebRtcServer;
+    enableSctp?: boolean;
+    appData?: AppData;
+  }): Promise<FakeWebRtcTransport> {
+    this.assertOpen('CREATE_WEBRTCTRANSPORT');
+    if (!options.webRtcServer && !options.listenInfos?.length) throw new TypeError('missing webRtcServer and listenInfos');
+    const transport = new FakeWebRtcTransport(this.registry, options.appData ?? {}, this, options);
+    this.transports.add(transport);
+    transport.observer.once('close', () => this.transports.delete(transport));
+    return transport;
+  }
+
+  async createActiveSpeakerObserver({ appData = {} }: { interval?: number; appData?: AppData } = {}): Promise<FakeActiveSpeakerObserver> {
+    this.assertOpen('CREATE_ACTIVESPEAKEROBSERVER');
+    const observer = new FakeActiveSpeakerObserver(this.registry, appData, this);
+    this.rtpObservers.add(observer);
+    observer.observer.once('close', () => this.rtpObservers.delete(observer));
+    return observer;
+  }
+
+  canConsume({ producerId, rtpCapabilities }: { producerId: string; rtpCapabilities: RtpCapabilities }): boolean {
+    const producer = this.producers.get(producerId);
+    if (!producer) return false;
+    try {
+      return ortc.canConsume(producer.consumableRtpParameters, clone(rtpCapabilities));
+    } catch {
+      return false;
+    }
+  }
+
+  async dump(): Promise<{ id: string; transportIds: string[]; rtpObserverIds: string[] }> {
+    return { id: this.id, transportIds: [...this.transports].map((t) => t.id), rtpObserverIds: [...this.rtpObservers].map((o) => o.id) };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closeChildren();
+    this.markClosed();
+  }
+
+  /** @internal The worker closed: children close, then `workerclose`. */
+  workerClosed(): void {
+    if (this.closed) return;
+    this.closeChildren();
+    this.markClosed();
+    this.emit('workerclose');
+  }
+
+  private closeChildren(): void {
+    for (const t of [...this.transports]) t.routerClosed();
+    for (const o of [...this.rtpObservers]) o.routerClosed();
+  }
+
+  get workerRef(): FakeWorker {
+    return this.worker;
+  }
+}
+
+let nextPort = 40000;
+
+export class FakeWebRtcTransport extends FakeEntity {
+  protected readonly entityKind = 'transport';
+  protected readonly method = 'TRANSPORT';
+  iceParameters: IceParameters;
+  readonly iceCandidates: IceCandidate[];
+  readonly dtlsParameters: DtlsParameters;
+  readonly sctpParameters?: SctpParameters;
+  dtlsState: 'new' | 'connecting' | 'connected' | 'failed' | 'closed' = 'new';
+  maxIncomingBitrate = 0;
+  readonly producers = new Map<string, FakeProducer>();
+  readonly consumers = new Map<string, FakeConsumer>();
+  readonly dataProducers = new Map<string, FakeDataProducer>();
+  readonly dataConsumers = new Map<string, FakeDataConsumer>();
+  private nextMid = 0;
+  private cname?: string;
+  private nextSctpStreamId = 0;
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    private readonly router: FakeRouter,
+    options: { listenInfos?: TransportListenInfo[]; webRtcServer?: FakeWebRtcServer; enableSctp?: boolean },
+  ) {
+    super(registry, appData);
+    this.register();
+    this.iceParameters = { usernameFragment: randomUUID().slice(0, 16), password: randomUUID().replace(/-/g, ''), iceLite: true };
+    const infos = options.webRtcServer?.listenInfos ?? options.listenInfos ?? [];
+    const port = nextPort++;
+    this.iceCandidates = infos.map((info, i) => ({
+      foundation: `${info.protocol}candidate`,
+      priority: 1076302079 - i,
+      ip: info.announcedAddress ?? info.ip,
+      address: info.announcedAddress ?? info.ip,
+      protocol: info.protocol,
+      port: info.port ?? port,
+      type: 'host',
+      ...(info.protocol === 'tcp' ? { tcpType: 'passive' as const } : {}),
+    }));
+    this.dtlsParameters = {
+      role: 'auto',
+      fingerprints: [{ algorithm: 'sha-256', value: Array.from({ length: 32 }, () => Math.floor(Math.random() * 256).toString(16).padStart(2, '0').toUpperCase()).join(':') }],
+    };
+    if (options.enableSctp) this.sctpParameters = {
+        port: 5000,
+        OS: 1024,
+        MIS: 1024,
+        maxMessageSize: 262144,
+        maxSendMessageSize: 262144,
+        maxReceiveMessageSize: 262144,
+        sendBufferSize: 262144,
+        perStreamSendQueueLimit: 262144,
+        maxReceiverWindowBufferSize: 262144,
+        isDataChannel: true,
+      };
+  }
+
+  get iceState(): string {
+    return 'new';
+  }
+
+  async connect({ dtlsParameters }: { dtlsParameters: DtlsParameters }): Promise<void> {
+    this.assertOpen('CONNECT');
+    if (!dtlsParameters || !Array.isArray(dtlsParameters.fingerprints) || dtlsParameters.fingerprints.length === 0) {
+      throw new TypeError('missing dtlsParameters.fingerprints');
+    }
+    if (this.dtlsState !== 'new') throw new Error(`connect() already called [method:WEBRTCTRANSPORT_CONNECT]`);
+    this.dtlsState = 'connecting';
+  }
+
+  async setMaxIncomingBitrate(bitrate: number): Promise<void> {
+    this.assertOpen('SET_MAX_INCOMING_BITRATE');
+    this.maxIncomingBitrate = bitrate;
+  }
+
+  async restartIce(): Promise<IceParameters> {
+    this.assertOpen('RESTART_ICE');
+    this.iceParameters = { ...this.iceParameters, usernameFragment: randomUUID().slice(0, 16), password: randomUUID().replace(/-/g, '') };
+    return this.iceParameters;
+  }
+
+  /** mediasoup's Transport.produce(), minus the worker. */
+  async produce({ kind, rtpParameters, paused = false, appData = {} }: { kind: MediaKind; rtpParameters: RtpParameters; paused?: boolean; appData?: AppData }): Promise<FakeProducer> {
+    if (!['audio', 'video'].includes(kind)) throw new TypeError(`invalid kind "${kind}"`);
+    const params = clone(rtpParameters);
+    ortc.validateAndNormalizeRtpParameters(params);
+    if (!params.encodings?.length) params.encodings = [{}];
+    this.cname ??= params.rtcp?.cname ?? randomUUID().slice(0, 8);
+    params.rtcp = { ...params.rtcp, cname: this.cname };
+    const rtpMapping = ortc.getProducerRtpParametersMapping(params, this.router.rtpCapabilities);
+    const consumableRtpParameters = ortc.getConsumableRtpParameters(kind, params, this.router.rtpCapabilities, rtpMapping);
+    this.assertOpen('PRODUCE');
+    const type = params.encodings.length > 1 ? 'simulcast' : params.encodings[0]?.scalabilityMode && !/^L1/.test(params.encodings[0].scalabilityMode) ? 'svc' : 'simple';
+    const producer = new FakeProducer(this.registry, appData, { kind, rtpParameters: params, consumableRtpParameters, type, paused });
+    this.producers.set(producer.id, producer);
+    this.router.producers.set(producer.id, producer);
+    producer.observer.once('close', () => {
+      this.producers.delete(producer.id);
+      this.router.producers.delete(producer.id);
+    });
+    return producer;
+  }
+
+  /** mediasoup's Transport.consume(), minus the worker. */
+  async consume({ producerId, rtpCapabilities, paused = false, appData = {}, enableRtx }: { producerId: string; rtpCapabilities: RtpCapabilities; paused?: boolean; appData?: AppData; enableRtx?: boolean }): Promise<FakeConsumer> {
+    if (!producerId || typeof producerId !== 'string') throw new TypeError('missing producerId');
+    const caps = clone(rtpCapabilities);
+    ortc.validateAndNormalizeRtpCapabilities(caps);
+    const producer = this.router.producers.get(producerId);
+    if (!producer) throw new NotFoundError(`Producer with id "${producerId}" not found`);
+    const rtpParameters = ortc.getConsumerRtpParameters({
+      consumableRtpParameters: producer.consumableRtpParameters,
+      remoteRtpCapabilities: caps,
+      pipe: false,
+      enableRtx: enableRtx ?? producer.kind === 'video',
+    });
+    rtpParameters.mid = `${this.nextMid++}`;
+    this.assertOpen('CONSUME');
+    const consumer = new FakeConsumer(this.registry, appData, producer, rtpParameters, paused);
+    this.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
+    return consumer;
+  }
+
+  async produceData({ sctpStreamParameters, label = '', protocol = '', appData = {} }: { sctpStreamParameters: SctpStreamParameters; label?: string; protocol?: string; appData?: AppData }): Promise<FakeDataProducer> {
+    const params = clone(sctpStreamParameters);
+    ortc.validateAndNormalizeSctpStreamParameters(params);
+    this.assertOpen('PRODUCEDATA');
+    if (!this.sctpParameters) throw new Error('SCTP not enabled by remote Transport [method:TRANSPORT_PRODUCE_DATA]');
+    const dataProducer = new FakeDataProducer(this.registry, appData, params, label, protocol);
+    this.dataProducers.set(dataProducer.id, dataProducer);
+    this.router.dataProducers.set(dataProducer.id, dataProducer);
+    dataProducer.observer.once('close', () => {
+      this.dataProducers.delete(dataProducer.id);
+      this.router.dataProducers.delete(dataProducer.id);
+    });
+    return dataProducer;
+  }
+
+  async consumeData({ dataProducerId, appData = {} }: { dataProducerId: string; appData?: AppData }): Promise<FakeDataConsumer> {
+    if (!dataProducerId || typeof dataProducerId !== 'string') throw new TypeError('missing dataProducerId');
+    const dataProducer = this.router.dataProducers.get(dataProducerId);
+    if (!dataProducer) throw new NotFoundError(`DataProducer with id "${dataProducerId}" not found`);
+    this.assertOpen('CONSUMEDATA');
+    if (!this.sctpParameters) throw new Error('SCTP not enabled by remote Transport [method:TRANSPORT_CONSUME_DATA]');
+    const { ordered, maxPacketLifeTime, maxRetransmits } = dataProducer.sctpStreamParameters;
+    const sctpStreamParameters: SctpStreamParameters = { streamId: this.nextSctpStreamId++, ordered, maxPacketLifeTime, maxRetransmits };
+    const dataConsumer = new FakeDataConsumer(this.registry, appData, dataProducer, sctpStreamParameters);
+    this.dataConsumers.set(dataConsumer.id, dataConsumer);
+    dataConsumer.observer.once('close', () => this.dataConsumers.delete(dataConsumer.id));
+    return dataConsumer;
+  }
+
+  async getStats(): Promise<Record<string, unknown>[]> {
+    this.assertOpen('GET_STATS');
+    return [{ type: 'webrtc-transport', transportId: this.id, timestamp: Date.now(), dtlsState: this.dtlsState }];
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closeChildren();
+    this.markClosed();
+  }
+
+  /** @internal */
+  routerClosed(): void {
+    if (this.closed) return;
+    this.closeChildren();
+    this.markClosed();
+    this.emit('routerclose');
+  }
+
+  private closeChildren(): void {
+    for (const map of [this.producers, this.consumers, this.dataProducers, this.dataConsumers] as Map<string, { transportClosed(): void }>[]) {
+      for (const child of [...map.values()]) child.transportClosed();
+    }
+    this.dtlsState = 'closed';
+  }
+}
+
+export class FakeProducer extends FakeEntity {
+  protected readonly entityKind = 'producer';
+  protected readonly method = 'PRODUCER';
+  readonly consumers = new Set<FakeConsumer>();
+  readonly kind: MediaKind;
+  readonly rtpParameters: RtpParameters;
+  readonly consumableRtpParameters: RtpParameters;
+  readonly type: 'simple' | 'simulcast' | 'svc';
+  paused: boolean;
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    data: { kind: MediaKind; rtpParameters: RtpParameters; consumableRtpParameters: RtpParameters; type: 'simple' | 'simulcast' | 'svc'; paused: boolean },
+  ) {
+    super(registry, appData);
+    this.register();
+    this.kind = data.kind;
+    this.rtpParameters = data.rtpParameters;
+    this.consumableRtpParameters = data.consumableRtpParameters;
+    this.type = data.type;
+    this.paused = data.paused;
+  }
+
+  async pause(): Promise<void> {
+    this.assertOpen('PAUSE');
+    const was = this.paused;
+    this.paused = true;
+    if (!was) setImmediate(() => this.consumers.forEach((c) => c.producerPausedChanged(true)));
+  }
+
+  async resume(): Promise<void> {
+    this.assertOpen('RESUME');
+    const was = this.paused;
+    this.paused = false;
+    if (was) setImmediate(() => this.consumers.forEach((c) => c.producerPausedChanged(false)));
+  }
+
+  async getStats(): Promise<Record<string, unknown>[]> {
+    this.assertOpen('GET_STATS');
+    return [{ type: 'inbound-rtp', kind: this.kind, timestamp: Date.now() }];
+  }
+
+  close(): void {
+    if (!this.markClosed()) return;
+    this.afterClose();
+  }
+
+  /** @internal */
+  transportClosed(): void {
+    if (!this.markClosed()) return;
+    this.afterClose();
+    this.emit('transportclose');
+  }
+
+  private afterClose(): void {
+    // The worker tells consumers asynchronously, as a notification.
+    const consumers = [...this.consumers];
+    this.consumers.clear();
+    setImmediate(() => consumers.forEach((c) => c.producerClosed()));
+  }
+}
+
+export class FakeConsumer extends FakeEntity {
+  protected readonly entityKind = 'consumer';
+  protected readonly method = 'CONSUMER';
+  readonly producerId: string;
+  readonly kind: MediaKind;
+  readonly type: string;
+  paused: boolean;
+  producerPaused: boolean;
+  priority = 1;
+  preferredLayers?: { spatialLayer: number; temporalLayer?: number };
+  readonly score = { score: 10, producerScore: 10, producerScores: [] as number[] };
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    private readonly producer: FakeProducer,
+    readonly rtpParameters: RtpParameters,
+    paused: boolean,
+  ) {
+    super(registry, appData);
+    this.register();
+    this.producerId = producer.id;
+    this.kind = producer.kind;
+    this.type = producer.type;
+    this.paused = paused;
+    this.producerPaused = producer.paused;
+    producer.consumers.add(this);
+  }
+
+  async pause(): Promise<void> {
+    this.assertOpen('PAUSE');
+    this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    this.assertOpen('RESUME');
+    this.paused = false;
+  }
+
+  async setPreferredLayers(layers: { spatialLayer: number; temporalLayer?: number }): Promise<void> {
+    this.assertOpen('SET_PREFERRED_LAYERS');
+    if (typeof layers?.spatialLayer !== 'number') throw new TypeError('missing spatialLayer');
+    this.preferredLayers = layers;
+  }
+
+  async setPriority(priority: number): Promise<void> {
+    this.assertOpen('SET_PRIORITY');
+    if (typeof priority !== 'number' || priority < 0) throw new TypeError('invalid priority');
+    this.priority = priority;
+  }
+
+  async requestKeyFrame(): Promise<void> {
+    this.assertOpen('REQUEST_KEY_FRAME');
+  }
+
+  async getStats(): Promise<Record<string, unknown>[]> {
+    this.assertOpen('GET_STATS');
+    return [{ type: 'outbound-rtp', kind: this.kind, timestamp: Date.now() }];
+  }
+
+  close(): void {
+    if (!this.markClosed()) return;
+    this.producer.consumers.delete(this);
+  }
+
+  /** @internal */
+  transportClosed(): void {
+    if (!this.markClosed()) return;
+    this.producer.consumers.delete(this);
+    this.emit('transportclose');
+  }
+
+  /** @internal */
+  producerClosed(): void {
+    if (!this.markClosed()) return;
+    this.emit('producerclose');
+  }
+
+  /** @internal */
+  producerPausedChanged(paused: boolean): void {
+    if (this.closed || this.producerPaused === paused) return;
+    this.producerPaused = paused;
+    this.emit(paused ? 'producerpause' : 'producerresume');
+  }
+}
+
+export class FakeDataProducer extends FakeEntity {
+  protected readonly entityKind = 'dataProducer';
+  protected readonly method = 'DATAPRODUCER';
+  readonly type = 'sctp';
+  readonly dataConsumers = new Set<FakeDataConsumer>();
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    readonly sctpStreamParameters: SctpStreamParameters,
+    readonly label: string,
+    readonly protocol: string,
+  ) {
+    super(registry, appData);
+    this.register();
+  }
+
+  async getStats(): Promise<Record<string, unknown>[]> {
+    this.assertOpen('GET_STATS');
+    return [{ type: 'data-producer', label: this.label, timestamp: Date.now() }];
+  }
+
+  close(): void {
+    if (!this.markClosed()) return;
+    this.afterClose();
+  }
+
+  /** @internal */
+  transportClosed(): void {
+    if (!this.markClosed()) return;
+    this.afterClose();
+    this.emit('transportclose');
+  }
+
+  private afterClose(): void {
+    const consumers = [...this.dataConsumers];
+    this.dataConsumers.clear();
+    setImmediate(() => consumers.forEach((c) => c.dataProducerClosed()));
+  }
+}
+
+export class FakeDataConsumer extends FakeEntity {
+  protected readonly entityKind = 'dataConsumer';
+  protected readonly method = 'DATACONSUMER';
+  readonly type = 'sctp';
+  readonly dataProducerId: string;
+  readonly label: string;
+  readonly protocol: string;
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    private readonly dataProducer: FakeDataProducer,
+    readonly sctpStreamParameters: SctpStreamParameters,
+  ) {
+    super(registry, appData);
+    this.register();
+    this.dataProducerId = dataProducer.id;
+    this.label = dataProducer.label;
+    this.protocol = dataProducer.protocol;
+    dataProducer.dataConsumers.add(this);
+  }
+
+  async getStats(): Promise<Record<string, unknown>[]> {
+    this.assertOpen('GET_STATS');
+    return [{ type: 'data-consumer', label: this.label, timestamp: Date.now() }];
+  }
+
+  close(): void {
+    if (!this.markClosed()) return;
+    this.dataProducer.dataConsumers.delete(this);
+  }
+
+  /** @internal */
+  transportClosed(): void {
+    if (!this.markClosed()) return;
+    this.dataProducer.dataConsumers.delete(this);
+    this.emit('transportclose');
+  }
+
+  /** @internal */
+  dataProducerClosed(): void {
+    if (!this.markClosed()) return;
+    this.emit('dataproducerclose');
+  }
+}
+
+export class FakeActiveSpeakerObserver extends FakeEntity {
+  protected readonly entityKind = 'rtpObserver';
+  protected readonly method = 'RTPOBSERVER';
+  readonly producerIds = new Set<string>();
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    private readonly router: FakeRouter,
+  ) {
+    super(registry, appData);
+    this.register();
+  }
+
+  async addProducer({ producerId }: { producerId: string }): Promise<void> {
+    this.assertOpen('ADD_PRODUCER');
+    const producer = this.router.producers.get(producerId);
+    if (!producer) throw new NotFoundError(`Producer with id "${producerId}" not found`);
+    this.producerIds.add(producerId);
+    producer.observer.once('close', () => this.producerIds.delete(producerId));
+  }
+
+  async removeProducer({ producerId }: { producerId: string }): Promise<void> {
+    this.assertOpen('REMOVE_PRODUCER');
+    this.producerIds.delete(producerId);
+  }
+
+  /** Test hook: make `producerId` the dominant speaker, as the worker would. */
+  speak(producerId: string): void {
+    const producer = this.router.producers.get(producerId);
+    if (producer && this.producerIds.has(producerId)) this.emit('dominantspeaker', { producer });
+  }
+
+  close(): void {
+    this.markClosed();
+  }
+
+  /** @internal */
+  routerClosed(): void {
+    if (this.markClosed()) this.emit('routerclose');
+  }
+}
+
+/**
+ * The double's entry point: `createWorker` and `version` like mediasoup's module,
+ * plus the registry of live objects.
+ */
+export class FakeMediasoup implements MediasoupApi {
+  readonly version = 'fake';
+  readonly live: Record<Kind, Set<FakeEntity>> = {
+    worker: new Set(),
+    webRtcServer: new Set(),
+    router: new Set(),
+    transport: new Set(),
+    producer: new Set(),
+    consumer: new Set(),
+    dataProducer: new Set(),
+    dataConsumer: new Set(),
+    rtpObserver: new Set(),
+  };
+
+  async createWorker<T extends AppData = AppData>(settings: WorkerSettings<T> = {}): Promise<Worker<T>> {
+    return new FakeWorker(this, settings.appData ?? {}) as unknown as Worker<T>;
+  }
+
+  /** Live objects per kind; all zero (but workers) after every peer left. */
+  dump(): FakeCounts {
+    return Object.fromEntries(Object.entries(this.live).map(([k, set]) => [k, set.size])) as FakeCounts;
+  }
+
+  /** The live active speaker observers (tests trigger `dominantspeaker` through them). */
+  speakerObservers(): FakeActiveSpeakerObserver[] {
+    return [...this.live.rtpObserver] as FakeActiveSpeakerObserver[];
+  }
+}
+
+/** A {@link MediasoupApiSource} serving `fake` instead of the real mediasoup. */
+export function fakeMediasoupSource(fake: FakeMediasoup = new FakeMediasoup()): MediasoupApiSource & { fake: FakeMediasoup } {
+  return {
+    fake,
+    resolve: () => ({ path: '(test double)', source: 'package', detail: 'mediasoup test double (apps/api/src/media/testing/fake-mediasoup.ts)' }),
+    load: async () => fake,
+  };
+}

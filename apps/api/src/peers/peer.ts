@@ -1,0 +1,93 @@
+import type {
+  DeviceInfo,
+  Grants,
+  PeerInfo,
+  RtpCapabilities,
+  SctpCapabilities,
+  ServerNotifications,
+  ServerRequests,
+} from '@confer/signaling-contracts';
+import type { Consumer, DataConsumer, DataProducer, Producer, WebRtcTransport } from 'mediasoup/types';
+
+/** The verified identity behind a connection, read from its token. */
+export interface Identity {
+  subject: string;
+  displayName: string;
+  /** Rooms the token allows; `['*']` means any. */
+  rooms: string[];
+  grants: Grants;
+}
+
+/** How services talk to a peer's client; implemented by the signaling connection. */
+export interface PeerChannel {
+  notify<M extends keyof ServerNotifications>(method: M, data: ServerNotifications[M]): void;
+  /** Sends a server request and resolves with the client's answer (rejects with a SignalingError). */
+  request<M extends keyof ServerRequests>(method: M, data: ServerRequests[M]['params']): Promise<ServerRequests[M]['result']>;
+  close(code: number, reason: string): void;
+}
+
+export type TransportAppData = { peerId: string; direction: 'send' | 'recv' };
+
+/**
+ * One authenticated connection and everything it owns. Maps hold only live
+ * objects: each entry is removed on its object's `close` observer event.
+ */
+export class Peer {
+  displayName: string;
+  device: DeviceInfo = { flag: 'unknown', name: 'unknown' };
+  /** Room entered with getRouterRtpCapabilities or join; null when in none. */
+  roomId: string | null = null;
+  joined = false;
+  rtpCapabilities?: RtpCapabilities;
+  sctpCapabilities?: SctpCapabilities;
+  readonly transports = new Map<string, WebRtcTransport<TransportAppData>>();
+  readonly producers = new Map<string, Producer>();
+  readonly consumers = new Map<string, Consumer>();
+  readonly dataProducers = new Map<string, DataProducer>();
+  readonly dataConsumers = new Map<string, DataConsumer>();
+  /** Producer / data producer ids a consumer is being created for (guards against doubles). */
+  readonly consuming = new Set<string>();
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly identity: Identity,
+    readonly sessionId: string,
+    readonly channel: PeerChannel,
+  ) {
+    this.displayName = identity.displayName;
+  }
+
+  get grants(): Grants {
+    return this.identity.grants;
+  }
+
+  info(): PeerInfo {
+    return { id: this.id, displayName: this.displayName, device: this.device };
+  }
+
+  mayEnter(roomId: string): boolean {
+    return this.identity.rooms.includes('*') || this.identity.rooms.includes(roomId);
+  }
+
+  /** The receiving transport media is consumed on (the first `recv` one). */
+  recvTransport(): WebRtcTransport<TransportAppData> | undefined {
+    for (const t of this.transports.values()) if (t.appData.direction === 'recv' && !t.closed) return t;
+    return undefined;
+  }
+
+  /**
+   * Closes every mediasoup object of the peer. Closing a transport closes its
+   * producers and consumers in mediasoup; the explicit loops catch objects whose
+   * transport already went.
+   */
+  closeMedia(): void {
+    for (const t of this.transports.values()) t.close();
+    for (const map of [this.producers, this.consumers, this.dataProducers, this.dataConsumers] as Map<string, { close(): void }>[]) {
+      for (const o of map.values()) o.close();
+      map.clear();
+    }
+    this.transports.clear();
+    this.consuming.clear();
+  }
+}

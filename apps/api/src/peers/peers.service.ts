@@ -1,0 +1,144 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  PROTOCOL_VERSION,
+  SignalingError,
+  type AuthenticateParams,
+  type AuthenticateResult,
+  type ChangeDisplayNameParams,
+  type Empty,
+  type JoinParams,
+  type JoinResult,
+} from '@confer/signaling-contracts';
+import { validateAndNormalizeRtpCapabilities } from 'mediasoup/ortc';
+import type { RtpCapabilities } from 'mediasoup/types';
+import { AuthService } from '../auth/auth.service';
+import { SERVER_VERSION } from '../app/version';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { FilesService } from '../files/files.service';
+import { MediaService } from '../media/media.service';
+import { MediasoupService } from '../media/mediasoup.service';
+import { RoomsService } from '../rooms/rooms.service';
+import { Peer, type PeerChannel } from './peer';
+
+/** WebSocket close code sent to a connection replaced by a newer one of the same identity. */
+export const CLOSE_REPLACED = 4409;
+
+/**
+ * One Peer per authenticated connection, keyed by identity: the same identity
+ * authenticating again replaces (and closes) the older connection.
+ */
+@Injectable()
+export class PeersService {
+  private readonly logger = new Logger(PeersService.name);
+  private readonly peers = new Map<string, Peer>();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly auth: AuthService,
+    private readonly rooms: RoomsService,
+    private readonly media: MediaService,
+    private readonly mediasoup: MediasoupService,
+    private readonly files: FilesService,
+  ) {}
+
+  get(peerId: string): Peer | undefined {
+    return this.peers.get(peerId);
+  }
+
+  all(): Peer[] {
+    return [...this.peers.values()];
+  }
+
+  async authenticate(channel: PeerChannel, params: AuthenticateParams): Promise<{ peer: Peer; result: AuthenticateResult }> {
+    if (params.protocolVersion !== PROTOCOL_VERSION) {
+      throw new SignalingError(
+        'unsupported_version',
+        `this server speaks protocol version ${PROTOCOL_VERSION}, the client ${params.protocolVersion}; reload the app`,
+        { serverVersion: PROTOCOL_VERSION },
+      );
+    }
+    const identity = await this.auth.verify(params.token);
+    const id = peerIdOf(identity.subject);
+    const previous = this.peers.get(id);
+    if (previous) {
+      this.logger.log(`authenticate() | replacing older connection | peer=${id}`);
+      this.disconnected(previous);
+      previous.channel.close(CLOSE_REPLACED, 'replaced by a newer connection of the same identity');
+    }
+    // Sessions are not resumed yet: a reconnecting client starts over (resumed: false).
+    const peer = new Peer(id, identity, randomUUID(), channel);
+    this.peers.set(id, peer);
+    this.logger.log(`authenticate() | peer=${id} name=${JSON.stringify(identity.displayName)}`);
+    return {
+      peer,
+      result: {
+        peerId: id,
+        sessionId: peer.sessionId,
+        resumed: false,
+        displayName: identity.displayName,
+        grants: identity.grants,
+        rooms: identity.rooms,
+        protocolVersion: PROTOCOL_VERSION,
+        serverVersion: SERVER_VERSION,
+        limits: this.config.limits,
+        iceServers: this.config.media.iceServers,
+        mediaAvailable: this.mediasoup.available,
+      },
+    };
+  }
+
+  async join(peer: Peer, params: JoinParams): Promise<JoinResult> {
+    if (peer.joined) throw new SignalingError('invalid_state', `already joined room "${peer.roomId}"`);
+    let rtpCapabilities: RtpCapabilities | undefined;
+    if (params.rtpCapabilities && this.mediasoup.available) {
+      rtpCapabilities = structuredClone(params.rtpCapabilities) as RtpCapabilities;
+      // Throws TypeError (→ invalid_request) on malformed capabilities.
+      validateAndNormalizeRtpCapabilities(rtpCapabilities);
+    }
+    const room = await this.rooms.enter(peer, params.roomId);
+    if (peer.joined) throw new SignalingError('invalid_state', `already joined room "${peer.roomId}"`);
+    peer.displayName = params.displayName;
+    peer.device = params.device;
+    peer.rtpCapabilities = rtpCapabilities;
+    peer.sctpCapabilities = params.sctpCapabilities;
+    const others = room.joinedPeers(peer);
+    peer.joined = true;
+    room.broadcast('peerJoined', peer.info(), peer);
+    this.logger.log(`join() | peer=${peer.id} room=${room.id} others=${others.length}`);
+    // After the response: the client expects `peers` before the first `newConsumer`.
+    setImmediate(() => void this.media.consumeAll(peer));
+    return { peers: others.map((p) => p.info()) };
+  }
+
+  leave(peer: Peer): Empty {
+    if (!peer.roomId) throw new SignalingError('invalid_state', 'not in a room');
+    this.files.peerGone(peer);
+    this.rooms.exit(peer);
+    this.logger.log(`leave() | peer=${peer.id}`);
+    return {};
+  }
+
+  changeDisplayName(peer: Peer, { displayName }: ChangeDisplayNameParams): Empty {
+    const room = this.rooms.roomOf(peer);
+    const oldDisplayName = peer.displayName;
+    peer.displayName = displayName;
+    room.broadcast('peerDisplayNameChanged', { peerId: peer.id, displayName, oldDisplayName }, peer);
+    return {};
+  }
+
+  /** The connection closed (or was replaced): everything of the peer goes. */
+  disconnected(peer: Peer): void {
+    if (peer.closed) return;
+    peer.closed = true;
+    this.files.peerGone(peer);
+    this.rooms.exit(peer);
+    if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
+    this.logger.log(`disconnected() | peer=${peer.id}`);
+  }
+}
+
+/** Peer ids are the token subject when it is short and plain, else a stable hash of it. */
+function peerIdOf(subject: string): string {
+  return /^[A-Za-z0-9_.@-]{1,64}$/.test(subject) ? subject : `p-${createHash('sha256').update(subject).digest('hex').slice(0, 24)}`;
+}

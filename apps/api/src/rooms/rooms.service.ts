@@ -1,0 +1,145 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { SignalingError } from '@confer/signaling-contracts';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { MediasoupService } from '../media/mediasoup.service';
+import type { Peer } from '../peers/peer';
+import { Room } from './room';
+
+/**
+ * The room registry. A room is created on first entry and closed when its last
+ * peer leaves; creation goes through one pending promise per room id so that
+ * simultaneous joins share one router.
+ */
+@Injectable()
+export class RoomsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RoomsService.name);
+  private readonly rooms = new Map<string, Room>();
+  private readonly creating = new Map<string, Promise<Room>>();
+  private stopWatchingWorkers: (() => void) | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly mediasoup: MediasoupService,
+  ) {}
+
+  onModuleInit(): void {
+    this.stopWatchingWorkers = this.mediasoup.onWorkerDied((index) => this.resetRoomsOnWorker(index));
+  }
+
+  onModuleDestroy(): void {
+    this.stopWatchingWorkers?.();
+    for (const room of this.rooms.values()) room.close();
+    this.rooms.clear();
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.rooms.get(roomId);
+  }
+
+  /** Live rooms, for health output and leak assertions. */
+  all(): Room[] {
+    return [...this.rooms.values()];
+  }
+
+  /** The room `peer` is in, or `invalid_state`. With `joined`, the peer must also have joined. */
+  roomOf(peer: Peer, joined = true): Room {
+    const room = peer.roomId ? this.rooms.get(peer.roomId) : undefined;
+    if (!room || (joined && !peer.joined)) {
+      throw new SignalingError('invalid_state', joined ? 'join a room first' : 'enter a room first (getRouterRtpCapabilities or join)');
+    }
+    return room;
+  }
+
+  /** Puts `peer` in `roomId`, creating the room if needed. Idempotent for the room the peer is in. */
+  async enter(peer: Peer, roomId: string): Promise<Room> {
+    if (!peer.mayEnter(roomId)) throw new SignalingError('forbidden', `the token does not allow room "${roomId}"`);
+    for (;;) {
+      if (peer.roomId === roomId) return this.roomOf(peer, false);
+      if (peer.roomId !== null) throw new SignalingError('invalid_state', `already in room "${peer.roomId}"; leave it first`);
+      const room = await this.getOrCreate(roomId);
+      if (peer.closed) throw new SignalingError('invalid_state', 'connection closed');
+      // The room may have emptied and closed while this peer waited for it.
+      if (room.closed) continue;
+      if (peer.roomId !== null) continue;
+      if (room.peers.size >= this.config.limits.maxPeersPerRoom) {
+        this.closeIfEmpty(room);
+        throw new SignalingError('limit_exceeded', `room "${roomId}" is full (${this.config.limits.maxPeersPerRoom} peers)`);
+      }
+      room.peers.set(peer.id, peer);
+      peer.roomId = roomId;
+      this.logger.debug(`enter() | peer=${peer.id} room=${roomId} peers=${room.peers.size}`);
+      return room;
+    }
+  }
+
+  /**
+   * Takes `peer` out of its room: closes its mediasoup objects (others get
+   * consumerClosed through the producers' close events), tells the others, and
+   * closes the room when it was the last peer.
+   */
+  exit(peer: Peer): void {
+    const room = peer.roomId ? this.rooms.get(peer.roomId) : undefined;
+    const wasJoined = peer.joined;
+    peer.closeMedia();
+    peer.roomId = null;
+    peer.joined = false;
+    if (!room || room.peers.get(peer.id) !== peer) return;
+    room.peers.delete(peer.id);
+    if (wasJoined) room.broadcast('peerLeft', { peerId: peer.id });
+    this.logger.debug(`exit() | peer=${peer.id} room=${room.id} left=${room.peers.size}`);
+    this.closeIfEmpty(room);
+  }
+
+  private getOrCreate(roomId: string): Promise<Room> {
+    const existing = this.rooms.get(roomId);
+    if (existing) return Promise.resolve(existing);
+    let pending = this.creating.get(roomId);
+    if (!pending) {
+      pending = this.create(roomId).finally(() => this.creating.delete(roomId));
+      this.creating.set(roomId, pending);
+    }
+    return pending;
+  }
+
+  private async create(roomId: string): Promise<Room> {
+    const media = this.mediasoup.available ? await this.mediasoup.createRoomMedia(roomId) : null;
+    const room = new Room(roomId, media);
+    if (media) {
+      media.activeSpeakerObserver.on('dominantspeaker', ({ producer }) => {
+        room.broadcast('activeSpeaker', { peerId: String(producer.appData['peerId'] ?? '') || null });
+      });
+      // A router closed from outside (its worker died) ends the room's media.
+      media.router.observer.once('close', () => {
+        if (!room.closed) this.reset(room, 'the media router closed');
+      });
+    }
+    this.rooms.set(roomId, room);
+    this.logger.log(`create() | room=${roomId} router=${media?.router.id ?? 'none (media unavailable)'}`);
+    return room;
+  }
+
+  private closeIfEmpty(room: Room): void {
+    if (room.peers.size > 0 || room.closed) return;
+    room.close();
+    if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+    this.logger.log(`close() | room=${room.id}`);
+  }
+
+  private resetRoomsOnWorker(index: number): void {
+    for (const room of this.all()) if (room.media?.workerIndex === index) this.reset(room, 'the media server restarted');
+  }
+
+  /** Drops the room's media: peers are told (`mediaReset`) to start again at getRouterRtpCapabilities. */
+  private reset(room: Room, reason: string): void {
+    this.logger.warn(`reset() | room=${room.id} reason=${reason}`);
+    const peers = [...room.peers.values()];
+    room.close();
+    this.rooms.delete(room.id);
+    for (const peer of peers) {
+      peer.closeMedia();
+      peer.roomId = null;
+      peer.joined = false;
+      peer.channel.notify('mediaReset', { reason });
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { SignalingError, isClientRequestMethod, type ClientRequestMethod } from '@confer/signaling-contracts';
+import { AuthenticateDto } from '../auth/dto/authenticate.dto';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EmptyDto } from '../peers/dto/peer.dto';
+import { PeersService } from '../peers/peers.service';
+import type { SignalingConnection } from './signaling-connection';
+import { SignalingExceptionFilter } from './signaling-exception.filter';
+import { SignalingRoutes, type PeerMethod, type Route } from './signaling-routes';
+
+/**
+ * Reads every message of a connection: size, JSON, envelope, method, rate,
+ * authentication and DTO validation, then the route's service call. Every
+ * request gets exactly one response, whatever happens.
+ */
+@Injectable()
+export class SignalingDispatcher {
+  private readonly logger = new Logger(SignalingDispatcher.name);
+  private readonly limiter: RateLimiterMemory;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly routes: SignalingRoutes,
+    private readonly peers: PeersService,
+    private readonly filter: SignalingExceptionFilter,
+  ) {
+    const rps = config.limits.requestsPerSecond;
+    this.limiter = new RateLimiterMemory({ points: rps, duration: 1 });
+  }
+
+  async onMessage(conn: SignalingConnection, raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
+    const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw).toString('utf8');
+    const size = Buffer.byteLength(text);
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      message = undefined;
+    }
+    const id = requestIdOf(message);
+    if (size > this.config.limits.maxMessageBytes) {
+      return this.fail(conn, id, new SignalingError('limit_exceeded', `message of ${size} bytes exceeds the limit of ${this.config.limits.maxMessageBytes}`));
+    }
+    if (isBinary || message === undefined) return this.fail(conn, null, new SignalingError('invalid_request', 'messages must be JSON text'));
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      return this.fail(conn, null, new SignalingError('invalid_request', 'a message must be a JSON object'));
+    }
+    const m = message as Record<string, unknown>;
+    if (m['type'] === 'response') {
+      if (!conn.handleResponse(m as { id: unknown; ok: unknown })) this.logger.debug(`response to no pending request | conn=${conn.id} id=${String(m['id'])}`);
+      return;
+    }
+    if (m['type'] !== 'request') return this.fail(conn, id, new SignalingError('invalid_request', `type must be "request" or "response", got ${JSON.stringify(m['type'])}`));
+    if (id === null) return this.fail(conn, null, new SignalingError('invalid_request', 'a request needs a non-negative integer id'));
+    const method = m['method'];
+    if (!isClientRequestMethod(method)) {
+      return this.fail(conn, id, new SignalingError('unknown_method', `unknown method ${JSON.stringify(method)}`));
+    }
+    await this.serve(conn, id, method, m['data']);
+  }
+
+  private async serve(conn: SignalingConnection, id: number, method: ClientRequestMethod, data: unknown): Promise<void> {
+    const peerId = conn.peer?.id;
+    try {
+      await this.limiter.consume(conn.id).catch(() => {
+        throw new SignalingError('limit_exceeded', `more than ${this.config.limits.requestsPerSecond} requests per second`);
+      });
+      let result: unknown;
+      if (method === 'authenticate') {
+        if (conn.peer) throw new SignalingError('invalid_state', 'already authenticated');
+        const params = await this.validated(AuthenticateDto, data);
+        const { peer, result: authResult } = await this.peers.authenticate(conn, params);
+        if (!conn.open) {
+          this.peers.disconnected(peer);
+          return;
+        }
+        conn.peer = peer;
+        if (conn.authTimer) clearTimeout(conn.authTimer);
+        conn.authTimer = null;
+        result = authResult;
+      } else {
+        const peer = conn.peer;
+        if (!peer) throw new SignalingError('unauthenticated', 'authenticate first');
+        const route = this.routes.table[method] as unknown as Route<PeerMethod>;
+        const params = await this.validated(route.dto, data);
+        result = await route.handle(peer, params as never);
+      }
+      conn.respond({ type: 'response', id, ok: true, data: result ?? {} });
+    } catch (error) {
+      this.fail(conn, id, error, method, peerId);
+    }
+  }
+
+  /** Validates `data` against `dto`; `invalid_request` lists each failing field. */
+  private async validated<T extends object>(dto: new () => T, data: unknown): Promise<T> {
+    const input = data === undefined ? {} : data;
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      throw new SignalingError('invalid_request', 'data must be an object');
+    }
+    // A DTO without fields (EmptyDto) has no metadata for forbidNonWhitelisted to work from.
+    if ((dto as unknown) === EmptyDto && Object.keys(input).length > 0) {
+      throw new SignalingError('invalid_request', `unexpected parameters: ${Object.keys(input).join(', ')}`);
+    }
+    const instance = plainToInstance(dto, input);
+    const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
+    if (errors.length) {
+      const fields = flatten(errors);
+      throw new SignalingError('invalid_request', `invalid parameters: ${Object.entries(fields).map(([f, msgs]) => `${f} (${msgs.join('; ')})`).join(', ')}`, { fields });
+    }
+    return instance;
+  }
+
+  private fail(conn: SignalingConnection, id: number | null, error: unknown, method = '(envelope)', peerId?: string): void {
+    conn.respond({ type: 'response', id, ok: false, error: this.filter.catch(error, { method, requestId: id, peerId }) });
+  }
+}
+
+function requestIdOf(message: unknown): number | null {
+  const id = typeof message === 'object' && message !== null ? (message as { id?: unknown }).id : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;
+}
+
+/** `{ 'device.name': ['name must be a string'] }` from class-validator's tree. */
+function flatten(errors: ValidationError[], prefix = ''): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of errors) {
+    const path = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.constraints) out[path] = Object.values(e.constraints);
+    if (e.children?.length) Object.assign(out, flatten(e.children, path));
+  }
+  return out;
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ChatModule } from '../chat/chat.module';
+import { FilesModule } from '../files/files.module';
+import { MediaModule } from '../media/media.module';
+import { PeersModule } from '../peers/peers.module';
+import { SignalingDispatcher } from './signaling-dispatcher';
+import { SignalingExceptionFilter } from './signaling-exception.filter';
+import { SignalingGateway } from './signaling.gateway';
+import { SignalingRoutes } from './signaling-routes';
+
+@Module({
+  imports: [PeersModule, MediaModule, ChatModule, FilesModule],
+  providers: [SignalingGateway, SignalingDispatcher, SignalingRoutes, SignalingExceptionFilter],
+  exports: [SignalingGateway],
+})
+export class SignalingModule {}

@@ -1,0 +1,125 @@
+import type { AddressInfo } from 'node:net';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { AppModule } from '../../src/app/app.module';
+import { configureApp } from '../../src/app/configure-app';
+import { AuthService, type ConferClaims } from '../../src/auth/auth.service';
+import { APP_CONFIG, loadConfig, type AppConfig } from '../../src/config/app-config';
+import { MediasoupService } from '../../src/media/mediasoup.service';
+import type { FakeCounts, FakeMediasoup } from '../../src/media/testing/fake-mediasoup';
+import { PeersService } from '../../src/peers/peers.service';
+import { RoomsService } from '../../src/rooms/rooms.service';
+import { FilesService } from '../../src/files/files.service';
+import { MEDIASOUP_API, type Backend } from './backends';
+import { TestClient } from './test-client';
+
+export const TEST_SECRET = 'test-secret-0123456789abcdef';
+
+/** Defaults for tests: loopback only, one worker, quiet logs. */
+const TEST_ENV: Record<string, string> = {
+  HOST: '127.0.0.1',
+  PORT: '0',
+  LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+  JWT_SECRET: TEST_SECRET,
+  MEDIASOUP_NUM_WORKERS: '1',
+  RTC_LISTEN_IP: '127.0.0.1',
+  MEDIASOUP_LOG_LEVEL: 'error',
+  REQUEST_TIMEOUT_MS: '3000',
+  AUTH_TIMEOUT_MS: '3000',
+};
+
+/** What is left of mediasoup objects and app state (all zero after everyone left). */
+export interface Leftovers {
+  rooms: number;
+  peers: number;
+  transfers: number;
+  routers: number;
+  fake?: FakeCounts;
+}
+
+/** The API booted on 127.0.0.1 with an ephemeral port, as main.ts boots it. */
+export class TestServer {
+  private constructor(
+    readonly app: NestExpressApplication,
+    readonly url: string,
+    readonly config: AppConfig,
+    readonly fake: FakeMediasoup | undefined,
+  ) {}
+
+  static async start(backend: Backend | null, env: Record<string, string> = {}): Promise<TestServer> {
+    const config = loadConfig({ ...TEST_ENV, ...env });
+    const source = backend
+      ? backend.source()
+      : { resolve: () => ({ path: null, source: 'none' as const, detail: 'disabled for this test' }), load: () => Promise.reject(new Error('no worker')) };
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+      .overrideProvider(APP_CONFIG)
+      .useValue(config)
+      .overrideProvider(MEDIASOUP_API)
+      .useValue(source)
+      .compile();
+    const app = moduleRef.createNestApplication<NestExpressApplication>({ bufferLogs: false });
+    configureApp(app);
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    return new TestServer(app, `ws://127.0.0.1:${port}/ws`, config, (source as { fake?: FakeMediasoup }).fake);
+  }
+
+  get httpUrl(): string {
+    return this.url.replace(/^ws/, 'http').replace(/\/ws$/, '');
+  }
+
+  token(claims: Partial<ConferClaims> & { sub: string }): Promise<string> {
+    return this.app.get(AuthService).sign({
+      name: claims.sub,
+      rooms: ['*'],
+      grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false },
+      ...claims,
+    });
+  }
+
+  /** A connected, authenticated client for identity `sub`. */
+  async client(sub: string, claims: Partial<ConferClaims> = {}): Promise<TestClient> {
+    return TestClient.authenticated(this.url, await this.token({ sub, ...claims }));
+  }
+
+  get rooms(): RoomsService {
+    return this.app.get(RoomsService);
+  }
+
+  get peers(): PeersService {
+    return this.app.get(PeersService);
+  }
+
+  async leftovers(): Promise<Leftovers> {
+    let routers = 0;
+    for (const entry of this.app.get(MediasoupService).workerEntries) routers += (await entry.worker.dump()).routerIds.length;
+    return {
+      rooms: this.rooms.all().length,
+      peers: this.peers.all().length,
+      transfers: this.app.get(FilesService).active,
+      routers,
+      fake: this.fake?.dump(),
+    };
+  }
+
+  /** Waits until every room closed and no mediasoup object is left (close events are async). */
+  async expectClean(timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let left = await this.leftovers();
+    while (Date.now() < deadline && !isClean(left)) {
+      await new Promise((r) => setTimeout(r, 25));
+      left = await this.leftovers();
+    }
+    if (!isClean(left)) throw new Error(`leftovers after everyone left: ${JSON.stringify(left)}`);
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+}
+
+function isClean(left: Leftovers): boolean {
+  const fake = left.fake;
+  const fakeClean = !fake || Object.entries(fake).every(([kind, n]) => kind === 'worker' || kind === 'webRtcServer' || n === 0);
+  return left.rooms === 0 && left.peers === 0 && left.transfers === 0 && left.routers === 0 && fakeClean;
+}
