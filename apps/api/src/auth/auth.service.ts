@@ -88,7 +88,8 @@ export class AuthService implements OnModuleInit {
   /** Signs arbitrary Confer claims with JWT_SECRET (HS256); used by dev tokens and tests. */
   async sign(claims: ConferClaims, expiresIn = '12h'): Promise<string> {
     if (!this.secret) throw new Error('JWT_SECRET is not configured');
-    let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expiresIn);
+    let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
+    if (claims.exp === undefined) jwt = jwt.setExpirationTime(expiresIn);
     if (this.config.auth.issuer) jwt = jwt.setIssuer(this.config.auth.issuer);
     if (this.config.auth.audience) jwt = jwt.setAudience(this.config.auth.audience);
     return jwt.sign(this.secret);
