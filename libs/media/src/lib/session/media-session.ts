@@ -1,0 +1,715 @@
+import { Injectable, computed, inject, type Signal } from '@angular/core';
+import {
+  SignalingError,
+  type ConsumerLayers,
+  type DeviceInfo,
+  type Empty,
+  type NewConsumerParams,
+  type NewDataConsumerParams,
+  type ProducerAppData,
+  type ProducerSource,
+  type SctpCapabilities,
+  type TransportDirection,
+} from '@confer/signaling-contracts';
+import type {
+  Consumer,
+  DataConsumer,
+  Device,
+  Producer,
+  ProducerCodecOptions,
+  RtpCapabilities,
+  RtpEncodingParameters,
+  RtpParameters,
+  SctpStreamParameters,
+  Transport,
+  TransportOptions,
+} from 'mediasoup-client/types';
+import { Subject, Subscription, map, type Observable } from 'rxjs';
+import { InvalidStateError, MediaPermissionError } from '../errors';
+import { SignalingClient } from '../signaling/signaling-client';
+import { DEVICE_FACTORY, MEDIA_DEVICES } from '../tokens';
+import { fromEmitter } from '../util/from-emitter';
+import { Logger } from '../util/logger';
+import { State } from '../util/state';
+import type {
+  DataMessage,
+  JoinOptions,
+  LocalProducer,
+  RemoteConsumer,
+  RemoteDataConsumer,
+  RemotePeer,
+  SessionState,
+  TransportStates,
+} from './media-session.types';
+
+/** mediasoup-client 3.24 negotiates SCTP streams itself; the server only needs to know we want SCTP. */
+const SCTP_CAPABILITIES: SctpCapabilities = { numStreams: { OS: 1024, MIS: 1024 } };
+
+/** Three simulcast layers for camera video (¼, ½ and full resolution). */
+const WEBCAM_SIMULCAST: RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_200_000 },
+];
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: Error) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting when it is rejected at teardown.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/**
+ * A participant's media in one room: the mediasoup-client Device, the send and
+ * recv transports, this peer's producers and the consumers the server creates
+ * for it. State is exposed as read-only signals and as observables (`…$`).
+ *
+ * Consuming is server-first: the server sends `newConsumer` for a consumer it
+ * created paused; we consume, answer, and only then does the server resume it,
+ * so no RTP arrives before the client-side consumer exists.
+ */
+@Injectable({ providedIn: 'root' })
+export class MediaSession {
+  private readonly signaling = inject(SignalingClient);
+  private readonly createDevice = inject(DEVICE_FACTORY);
+  private readonly mediaDevices = inject(MEDIA_DEVICES);
+  private readonly logger = new Logger('MediaSession');
+
+  private readonly stateCell = new State<SessionState>('idle');
+  private readonly errorCell = new State<Error | null>(null);
+  private readonly mediaAvailableCell = new State<boolean>(false);
+  private readonly peersCell = new State<readonly RemotePeer[]>([]);
+  private readonly producersCell = new State<readonly LocalProducer[]>([]);
+  private readonly consumersCell = new State<readonly RemoteConsumer[]>([]);
+  private readonly dataConsumersCell = new State<readonly RemoteDataConsumer[]>([]);
+  private readonly activeSpeakerCell = new State<string | null>(null);
+  private readonly transportsCell = new State<TransportStates>({ send: 'none', recv: 'none' });
+  private readonly dataMessagesSubject = new Subject<DataMessage>();
+
+  private options: JoinOptions | null = null;
+  private device: Device | null = null;
+  private sendTransport: Transport | null = null;
+  private recvTransport: Transport | null = null;
+  private recvReady: Deferred<Transport> = deferred();
+  private readonly producerObjects = new Map<ProducerSource, Producer>();
+  private readonly consumerObjects = new Map<string, Consumer>();
+  private readonly dataConsumerObjects = new Map<string, DataConsumer>();
+  /** Everything subscribed for the whole session (notifications, handlers). */
+  private session = new Subscription();
+  /** Everything subscribed on the current transports and their producers/consumers. */
+  private media = new Subscription();
+  /** Serializes set-up, rebuilds and teardown. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  /** Lifecycle state. */
+  readonly state = this.stateCell.signal;
+  readonly connectionState$ = this.stateCell.changes$;
+  /** Why the session is `failed`, or the last non-fatal media error; null otherwise. */
+  readonly error = this.errorCell.signal;
+  /** False when the server has no media worker: chat, peers and files still work. */
+  readonly mediaAvailable = this.mediaAvailableCell.signal;
+  readonly mediaAvailable$ = this.mediaAvailableCell.changes$;
+  /** Other participants, in join order. */
+  readonly remotePeers = this.peersCell.signal;
+  readonly remotePeers$ = this.peersCell.changes$;
+  /** This peer's producers (mic, webcam, screen, screen-audio). */
+  readonly localProducers = this.producersCell.signal;
+  readonly localProducers$ = this.producersCell.changes$;
+  /** Every consumer of every remote peer. */
+  readonly consumers = this.consumersCell.signal;
+  readonly consumers$ = this.consumersCell.changes$;
+  /** Consumers grouped by peer id. */
+  readonly consumersByPeer: Signal<ReadonlyMap<string, readonly RemoteConsumer[]>> = computed(() => groupByPeer(this.consumersCell.signal()));
+  readonly consumersByPeer$: Observable<ReadonlyMap<string, readonly RemoteConsumer[]>> = this.consumersCell.changes$.pipe(map(groupByPeer));
+  readonly dataConsumers = this.dataConsumersCell.signal;
+  readonly dataConsumers$ = this.dataConsumersCell.changes$;
+  /** Messages arriving on data consumers. */
+  readonly dataMessages$: Observable<DataMessage> = this.dataMessagesSubject.asObservable();
+  /** Peer id of the dominant speaker (possibly this peer's own id); null when nobody speaks. */
+  readonly activeSpeaker = this.activeSpeakerCell.signal;
+  readonly activeSpeaker$ = this.activeSpeakerCell.changes$;
+  /** Connection state of the send and recv WebRTC transports. */
+  readonly transportStates = this.transportsCell.signal;
+  readonly transportStates$ = this.transportsCell.changes$;
+  /** This peer's id once authenticated. */
+  readonly peerId = computed(() => this.signaling.session()?.peerId ?? null);
+
+  /**
+   * Authenticates, enters the room, loads the Device from the router's RTP
+   * capabilities, joins and creates the transports. Without a media worker on the
+   * server it joins without media (`mediaAvailable` false).
+   */
+  async join(options: JoinOptions): Promise<void> {
+    const state = this.stateCell.value;
+    if (state !== 'idle' && state !== 'closed' && state !== 'failed') throw new InvalidStateError(`join() while ${state}`);
+    if (!options.token || !options.roomId || !options.displayName) throw new TypeError('token, roomId and displayName are required');
+    this.options = options;
+    this.errorCell.set(null);
+    this.stateCell.set('joining');
+    this.session = new Subscription();
+    this.listen();
+    try {
+      const auth = await this.signaling.connect(options.token);
+      this.mediaAvailableCell.set(auth.mediaAvailable);
+      await this.serialize(() => this.setUpRoom());
+      this.stateCell.set('joined');
+      this.logger.debug(`join() | room=${options.roomId} peer=${auth.peerId} media=${this.mediaAvailableCell.value}`);
+    } catch (error) {
+      this.logger.warn(`join() failed | room=${options.roomId}`, error);
+      this.teardown();
+      this.signaling.close();
+      this.errorCell.set(error as Error);
+      this.stateCell.set('failed');
+      throw error;
+    }
+  }
+
+  /** Leaves the room and closes every producer, consumer, transport and the socket. */
+  async leave(): Promise<void> {
+    const state = this.stateCell.value;
+    if (state === 'idle' || state === 'closed') return;
+    if (this.signaling.state() === 'open') {
+      try {
+        await this.signaling.request('leave', {});
+      } catch (error) {
+        this.logger.debug(`leave request failed (ignored) | ${(error as Error).message}`);
+      }
+    }
+    this.teardown();
+    this.signaling.close();
+    this.stateCell.set('closed');
+  }
+
+  // ---- producing -----------------------------------------------------------------
+
+  /** Starts the microphone (or the given device). No-op when already on. */
+  async enableMic(deviceId?: string): Promise<void> {
+    if (this.producerObjects.has('mic')) return;
+    const track = await this.capture('microphone', { audio: deviceId ? { deviceId: { exact: deviceId } } : true });
+    await this.produce('mic', track, { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } }, deviceId);
+  }
+
+  /** Starts the camera (or the given device) with simulcast where the browser supports it. */
+  async enableCamera(deviceId?: string): Promise<void> {
+    if (this.producerObjects.has('webcam')) return;
+    const track = await this.capture('camera', {
+      video: { ...(deviceId ? { deviceId: { exact: deviceId } } : {}), width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+    });
+    await this.produce('webcam', track, { encodings: this.webcamEncodings(), codecOptions: { videoGoogleStartBitrate: 1000 } }, deviceId);
+  }
+
+  /** Shares a screen (plus its audio when the browser offers it). Stopping from the browser UI disables it. */
+  async enableScreenShare(): Promise<void> {
+    if (this.producerObjects.has('screen')) return;
+    this.assertCanProduce();
+    let stream: MediaStream;
+    try {
+      stream = await this.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: true });
+    } catch (error) {
+      throw MediaPermissionError.from(error, 'screen');
+    }
+    const [video] = stream.getVideoTracks();
+    const [audio] = stream.getAudioTracks();
+    if (!video) throw new MediaPermissionError('not_found', 'screen', 'No screen was shared.');
+    await this.produce('screen', video, { codecOptions: { videoGoogleStartBitrate: 1000 } });
+    if (audio) await this.produce('screen-audio', audio, {});
+  }
+
+  disableMic(): Promise<void> {
+    return this.closeProducer('mic');
+  }
+
+  disableCamera(): Promise<void> {
+    return this.closeProducer('webcam');
+  }
+
+  async disableScreenShare(): Promise<void> {
+    await this.closeProducer('screen-audio');
+    await this.closeProducer('screen');
+  }
+
+  /** Mute: pauses the producer locally (no RTP) and on the server (others see it paused). */
+  async pauseProducer(source: ProducerSource): Promise<void> {
+    const producer = this.producerObjects.get(source);
+    if (!producer || producer.paused) return;
+    producer.pause();
+    this.patchProducer(producer.id, { paused: true });
+    await this.signaling.request('pauseProducer', { producerId: producer.id });
+  }
+
+  /** Unmute. */
+  async resumeProducer(source: ProducerSource): Promise<void> {
+    const producer = this.producerObjects.get(source);
+    if (!producer || !producer.paused) return;
+    producer.resume();
+    this.patchProducer(producer.id, { paused: false });
+    await this.signaling.request('resumeProducer', { producerId: producer.id });
+  }
+
+  muteMic(): Promise<void> {
+    return this.pauseProducer('mic');
+  }
+
+  unmuteMic(): Promise<void> {
+    return this.resumeProducer('mic');
+  }
+
+  /** Switches the microphone without renegotiating (replaceTrack). Enables it when off. */
+  async switchMic(deviceId: string): Promise<void> {
+    const producer = this.producerObjects.get('mic');
+    if (!producer) return this.enableMic(deviceId);
+    const track = await this.capture('microphone', { audio: { deviceId: { exact: deviceId } } });
+    await producer.replaceTrack({ track });
+    this.patchProducer(producer.id, { track, deviceId });
+  }
+
+  /** Switches the camera without renegotiating. Enables it when off. */
+  async switchCamera(deviceId: string): Promise<void> {
+    const producer = this.producerObjects.get('webcam');
+    if (!producer) return this.enableCamera(deviceId);
+    const track = await this.capture('camera', { video: { deviceId: { exact: deviceId }, width: { ideal: 1280 }, height: { ideal: 720 } } });
+    await producer.replaceTrack({ track });
+    this.patchProducer(producer.id, { track, deviceId });
+  }
+
+  // ---- consuming -----------------------------------------------------------------
+
+  /** Asks the server to forward these simulcast/SVC layers of a video consumer. */
+  async setConsumerPreferredLayers(consumerId: string, layers: ConsumerLayers): Promise<void> {
+    if (!this.consumerObjects.has(consumerId)) throw new InvalidStateError(`no consumer ${consumerId}`);
+    await this.signaling.request('setConsumerPreferredLayers', { consumerId, ...layers });
+    this.patchConsumer(consumerId, { preferredLayers: layers });
+  }
+
+  /** Stops receiving one consumer (e.g. a tile scrolled out of view). */
+  async pauseConsumer(consumerId: string): Promise<void> {
+    const consumer = this.consumerObjects.get(consumerId);
+    if (!consumer || consumer.paused) return;
+    consumer.pause();
+    this.patchConsumer(consumerId, { paused: true });
+    await this.signaling.request('pauseConsumer', { consumerId });
+  }
+
+  async resumeConsumer(consumerId: string): Promise<void> {
+    const consumer = this.consumerObjects.get(consumerId);
+    if (!consumer || !consumer.paused) return;
+    consumer.resume();
+    this.patchConsumer(consumerId, { paused: false });
+    await this.signaling.request('resumeConsumer', { consumerId });
+  }
+
+  /** Browser stats of a consumer's receiver (inbound-rtp bytes, jitter…). */
+  async getConsumerStats(consumerId: string): Promise<RTCStatsReport> {
+    const consumer = this.consumerObjects.get(consumerId);
+    if (!consumer) throw new InvalidStateError(`no consumer ${consumerId}`);
+    return consumer.getStats();
+  }
+
+  // ---- set-up --------------------------------------------------------------------
+
+  private listen(): void {
+    const s = this.signaling;
+    const sub = this.session;
+    sub.add(s.handle('newConsumer', (data) => this.onNewConsumer(data)));
+    sub.add(s.handle('newDataConsumer', (data) => this.onNewDataConsumer(data)));
+    sub.add(s.on('peerJoined').subscribe((peer) => this.peersCell.update((peers) => [...peers.filter((p) => p.id !== peer.id), peer])));
+    sub.add(s.on('peerLeft').subscribe(({ peerId }) => this.onPeerLeft(peerId)));
+    sub.add(
+      s.on('peerDisplayNameChanged').subscribe(({ peerId, displayName }) =>
+        this.peersCell.update((peers) => peers.map((p) => (p.id === peerId ? { ...p, displayName } : p))),
+      ),
+    );
+    sub.add(s.on('consumerClosed').subscribe(({ consumerId }) => this.closeConsumer(consumerId)));
+    sub.add(s.on('consumerPaused').subscribe(({ consumerId }) => this.patchConsumer(consumerId, { producerPaused: true })));
+    sub.add(s.on('consumerResumed').subscribe(({ consumerId }) => this.patchConsumer(consumerId, { producerPaused: false })));
+    sub.add(s.on('consumerLayersChanged').subscribe(({ consumerId, layers }) => this.patchConsumer(consumerId, { layers })));
+    sub.add(s.on('consumerScore').subscribe(({ consumerId, score }) => this.patchConsumer(consumerId, { score })));
+    sub.add(s.on('producerScore').subscribe(({ producerId, score }) => this.patchProducer(producerId, { score })));
+    sub.add(s.on('dataConsumerClosed').subscribe(({ dataConsumerId }) => this.closeDataConsumer(dataConsumerId)));
+    sub.add(s.on('activeSpeaker').subscribe(({ peerId }) => this.activeSpeakerCell.set(peerId)));
+    sub.add(s.on('mediaReset').subscribe(({ reason }) => void this.rebuild(`mediaReset: ${reason}`)));
+    sub.add(
+      s.state$.subscribe((state) => {
+        if (state === 'reconnecting' && this.stateCell.value === 'joined') this.stateCell.set('reconnecting');
+        if (state === 'closed' && (this.stateCell.value === 'joined' || this.stateCell.value === 'reconnecting')) {
+          this.teardown();
+          this.errorCell.set(new SignalingError('timeout', 'Lost the connection to the server.'));
+          this.stateCell.set('failed');
+        }
+      }),
+    );
+    sub.add(
+      s.reconnected$.subscribe(({ resumed }) => {
+        if (resumed) {
+          this.stateCell.set('joined');
+          void this.restartIce();
+        } else {
+          void this.rebuild('session not resumed after reconnection');
+        }
+      }),
+    );
+  }
+
+  private async setUpRoom(): Promise<void> {
+    const options = this.options;
+    if (!options) throw new InvalidStateError('not joining');
+    const auth = this.signaling.session();
+    if (!auth) throw new InvalidStateError('not authenticated');
+    this.recvReady = deferred();
+    let device: Device | null = null;
+    if (this.mediaAvailableCell.value) {
+      try {
+        const { rtpCapabilities } = await this.signaling.request('getRouterRtpCapabilities', { roomId: options.roomId });
+        device = this.createDevice();
+        await device.load({ routerRtpCapabilities: rtpCapabilities as RtpCapabilities });
+      } catch (error) {
+        if (!(error instanceof SignalingError && error.code === 'media_unavailable')) throw error;
+        this.logger.warn(`media unavailable | ${error.message}`);
+        this.mediaAvailableCell.set(false);
+        device = null;
+      }
+    }
+    this.device = device;
+    const { peers } = await this.signaling.request('join', {
+      roomId: options.roomId,
+      displayName: options.displayName,
+      device: options.device ?? detectDeviceInfo(device),
+      ...(device ? { rtpCapabilities: device.rtpCapabilities, sctpCapabilities: SCTP_CAPABILITIES } : {}),
+    });
+    this.peersCell.set(peers);
+    if (!device) {
+      this.recvReady.reject(new InvalidStateError('media unavailable'));
+      return;
+    }
+    if (auth.grants.canSubscribe) {
+      this.recvTransport = await this.createTransport('recv');
+      this.recvReady.resolve(this.recvTransport);
+    } else {
+      this.recvReady.reject(new InvalidStateError('the token does not allow subscribing'));
+    }
+    if (auth.grants.canPublish || auth.grants.canPublishData) this.sendTransport = await this.createTransport('send');
+  }
+
+  private async createTransport(direction: TransportDirection): Promise<Transport> {
+    const device = this.device;
+    if (!device) throw new InvalidStateError('no device');
+    const remote = await this.signaling.request('createWebRtcTransport', { direction, sctpCapabilities: SCTP_CAPABILITIES });
+    const options = {
+      id: remote.transportId,
+      iceParameters: remote.iceParameters,
+      iceCandidates: remote.iceCandidates,
+      dtlsParameters: remote.dtlsParameters,
+      sctpParameters: remote.sctpParameters,
+      iceServers: (remote.iceServers?.length ? remote.iceServers : this.signaling.session()?.iceServers) ?? [],
+    } as TransportOptions;
+    const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
+    const media = this.media;
+    media.add(
+      fromEmitter(transport, 'connect').subscribe(([{ dtlsParameters }, callback, errback]) => {
+        this.signaling.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
+      }),
+    );
+    media.add(
+      fromEmitter(transport, 'connectionstatechange').subscribe(([state]) => {
+        this.logger.debug(`transport ${direction} | state=${state}`);
+        this.transportsCell.update((s) => ({ ...s, [direction]: state }));
+        if (state === 'failed') void this.restartIce();
+      }),
+    );
+    if (direction === 'send') {
+      media.add(
+        fromEmitter(transport, 'produce').subscribe(([{ kind, rtpParameters, appData }, callback, errback]) => {
+          this.signaling
+            .request('produce', { transportId: transport.id, kind, rtpParameters, appData: appData as ProducerAppData })
+            .then(({ producerId }) => callback({ id: producerId }), errback);
+        }),
+      );
+      media.add(
+        fromEmitter(transport, 'producedata').subscribe(([{ sctpStreamParameters, label, protocol, appData }, callback, errback]) => {
+          this.signaling
+            .request('produceData', { transportId: transport.id, sctpStreamParameters, label, protocol, appData })
+            .then(({ dataProducerId }) => callback({ id: dataProducerId }), errback);
+        }),
+      );
+    }
+    this.transportsCell.update((s) => ({ ...s, [direction]: 'new' }));
+    return transport;
+  }
+
+  private async produce(
+    source: ProducerSource,
+    track: MediaStreamTrack,
+    options: { encodings?: RtpEncodingParameters[]; codecOptions?: ProducerCodecOptions },
+    deviceId?: string,
+  ): Promise<void> {
+    const transport = this.sendTransport;
+    if (!transport || !this.device) {
+      track.stop();
+      this.assertCanProduce();
+      return;
+    }
+    const producer = await transport.produce({ track, ...options, appData: { source } satisfies ProducerAppData });
+    this.producerObjects.set(source, producer);
+    this.logger.debug(`produce() | source=${source} kind=${producer.kind} id=${producer.id}`);
+    const sub = new Subscription();
+    this.media.add(sub);
+    sub.add(fromEmitter(producer, 'trackended').subscribe(() => void this.closeProducer(source)));
+    sub.add(fromEmitter(producer, 'transportclose').subscribe(() => this.forgetProducer(source, producer)));
+    // Drop the per-producer listeners with the producer.
+    producer.observer.once('close', () => sub.unsubscribe());
+    this.producersCell.update((list) => [
+      ...list,
+      { id: producer.id, source, kind: producer.kind, track, paused: producer.paused, deviceId, score: [] },
+    ]);
+  }
+
+  private async closeProducer(source: ProducerSource): Promise<void> {
+    const producer = this.producerObjects.get(source);
+    if (!producer) return;
+    this.forgetProducer(source, producer);
+    producer.close();
+    try {
+      await this.signaling.request('closeProducer', { producerId: producer.id });
+    } catch (error) {
+      this.logger.debug(`closeProducer failed (ignored) | ${(error as Error).message}`);
+    }
+  }
+
+  private forgetProducer(source: ProducerSource, producer: Producer): void {
+    if (this.producerObjects.get(source) === producer) this.producerObjects.delete(source);
+    this.producersCell.update((list) => list.filter((p) => p.id !== producer.id));
+  }
+
+  private async onNewConsumer(data: NewConsumerParams): Promise<Empty> {
+    const transport = await this.recvReady.promise;
+    const consumer = await transport.consume({
+      id: data.id,
+      producerId: data.producerId,
+      kind: data.kind,
+      rtpParameters: data.rtpParameters as RtpParameters,
+      appData: { ...data.appData, peerId: data.peerId },
+    });
+    this.consumerObjects.set(consumer.id, consumer);
+    this.logger.debug(`consume() | peer=${data.peerId} kind=${data.kind} source=${data.appData.source} id=${consumer.id}`);
+    const sub = new Subscription();
+    this.media.add(sub);
+    sub.add(fromEmitter(consumer, 'transportclose').subscribe(() => this.forgetConsumer(consumer.id)));
+    consumer.observer.once('close', () => sub.unsubscribe());
+    this.consumersCell.update((list) => [
+      ...list,
+      {
+        id: consumer.id,
+        peerId: data.peerId,
+        producerId: data.producerId,
+        kind: data.kind,
+        source: data.appData.source,
+        type: data.type,
+        track: consumer.track,
+        paused: false,
+        producerPaused: data.producerPaused,
+        score: null,
+        layers: null,
+        preferredLayers: null,
+      },
+    ]);
+    return {};
+  }
+
+  private async onNewDataConsumer(data: NewDataConsumerParams): Promise<Empty> {
+    const transport = await this.recvReady.promise;
+    const dataConsumer = await transport.consumeData({
+      id: data.id,
+      dataProducerId: data.dataProducerId,
+      sctpStreamParameters: data.sctpStreamParameters as SctpStreamParameters,
+      label: data.label,
+      protocol: data.protocol,
+      appData: { ...data.appData, peerId: data.peerId },
+    });
+    this.dataConsumerObjects.set(dataConsumer.id, dataConsumer);
+    const sub = new Subscription();
+    this.media.add(sub);
+    sub.add(
+      fromEmitter(dataConsumer, 'message').subscribe(([message]) =>
+        this.dataMessagesSubject.next({ dataConsumerId: dataConsumer.id, peerId: data.peerId, label: data.label, data: message as string | ArrayBuffer }),
+      ),
+    );
+    sub.add(fromEmitter(dataConsumer, 'transportclose').subscribe(() => this.closeDataConsumer(dataConsumer.id)));
+    sub.add(fromEmitter(dataConsumer, 'close').subscribe(() => this.closeDataConsumer(dataConsumer.id)));
+    dataConsumer.observer.once('close', () => sub.unsubscribe());
+    this.dataConsumersCell.update((list) => [
+      ...list,
+      { id: dataConsumer.id, peerId: data.peerId, dataProducerId: data.dataProducerId, label: data.label, protocol: data.protocol },
+    ]);
+    return {};
+  }
+
+  private onPeerLeft(peerId: string): void {
+    for (const c of this.consumersCell.value) if (c.peerId === peerId) this.closeConsumer(c.id);
+    for (const d of this.dataConsumersCell.value) if (d.peerId === peerId) this.closeDataConsumer(d.id);
+    this.peersCell.update((peers) => peers.filter((p) => p.id !== peerId));
+    if (this.activeSpeakerCell.value === peerId) this.activeSpeakerCell.set(null);
+  }
+
+  private closeConsumer(consumerId: string): void {
+    const consumer = this.consumerObjects.get(consumerId);
+    this.forgetConsumer(consumerId);
+    consumer?.close();
+  }
+
+  private forgetConsumer(consumerId: string): void {
+    this.consumerObjects.delete(consumerId);
+    this.consumersCell.update((list) => list.filter((c) => c.id !== consumerId));
+  }
+
+  private closeDataConsumer(dataConsumerId: string): void {
+    const dataConsumer = this.dataConsumerObjects.get(dataConsumerId);
+    this.dataConsumerObjects.delete(dataConsumerId);
+    this.dataConsumersCell.update((list) => list.filter((d) => d.id !== dataConsumerId));
+    if (dataConsumer && !dataConsumer.closed) dataConsumer.close();
+  }
+
+  // ---- recovery ------------------------------------------------------------------
+
+  /** After a network change: new ICE parameters for every transport. */
+  private async restartIce(): Promise<void> {
+    for (const transport of [this.sendTransport, this.recvTransport]) {
+      if (!transport || transport.closed) continue;
+      try {
+        const { iceParameters } = await this.signaling.request('restartIce', { transportId: transport.id });
+        await transport.restartIce({ iceParameters });
+      } catch (error) {
+        this.logger.warn(`restartIce failed | transport=${transport.id}`, error);
+      }
+    }
+  }
+
+  /**
+   * Re-creates everything after `mediaReset` or a reconnection the server did not
+   * resume: enter and join again, then turn mic and camera back on as they were.
+   * (Screen sharing needs a user gesture, so it is not restored.)
+   */
+  private rebuild(reason: string): Promise<void> {
+    return this.serialize(async () => {
+      if (!this.options) return;
+      this.logger.warn(`rebuild() | ${reason}`);
+      const wasOn = [...this.producersCell.value].filter((p) => p.source === 'mic' || p.source === 'webcam');
+      this.stateCell.set('reconnecting');
+      this.closeMedia();
+      this.mediaAvailableCell.set(this.signaling.session()?.mediaAvailable ?? false);
+      try {
+        await this.setUpRoom();
+        for (const p of wasOn) {
+          if (p.source === 'mic') await this.enableMic(p.deviceId);
+          else await this.enableCamera(p.deviceId);
+          if (p.paused) await this.pauseProducer(p.source);
+        }
+        this.stateCell.set('joined');
+      } catch (error) {
+        this.logger.error('rebuild() failed', error);
+        this.errorCell.set(error as Error);
+        this.stateCell.set('failed');
+      }
+    });
+  }
+
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task, task);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- teardown ------------------------------------------------------------------
+
+  /** Closes all media objects and drops their listeners (the server side is gone or going). */
+  private closeMedia(): void {
+    this.recvReady.reject(new InvalidStateError('session closed'));
+    this.media.unsubscribe();
+    this.media = new Subscription();
+    for (const producer of this.producerObjects.values()) producer.close();
+    for (const consumer of this.consumerObjects.values()) consumer.close();
+    for (const dataConsumer of this.dataConsumerObjects.values()) dataConsumer.close();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.producerObjects.clear();
+    this.consumerObjects.clear();
+    this.dataConsumerObjects.clear();
+    this.sendTransport = null;
+    this.recvTransport = null;
+    this.device = null;
+    this.producersCell.set([]);
+    this.consumersCell.set([]);
+    this.dataConsumersCell.set([]);
+    this.peersCell.set([]);
+    this.activeSpeakerCell.set(null);
+    this.transportsCell.set({ send: 'none', recv: 'none' });
+  }
+
+  private teardown(): void {
+    this.session.unsubscribe();
+    this.session = new Subscription();
+    this.closeMedia();
+  }
+
+  // ---- helpers -------------------------------------------------------------------
+
+  private assertCanProduce(): void {
+    if (!this.mediaAvailableCell.value) throw new InvalidStateError('Media is unavailable on this server.');
+    if (!this.sendTransport) throw new InvalidStateError('Cannot send media: not joined or not allowed to publish.');
+  }
+
+  private async capture(device: 'camera' | 'microphone', constraints: MediaStreamConstraints): Promise<MediaStreamTrack> {
+    this.assertCanProduce();
+    let stream: MediaStream;
+    try {
+      stream = await this.mediaDevices.getUserMedia(constraints);
+    } catch (error) {
+      throw MediaPermissionError.from(error, device);
+    }
+    const track = device === 'camera' ? stream.getVideoTracks()[0] : stream.getAudioTracks()[0];
+    if (!track) throw new MediaPermissionError('not_found', device, `No ${device} was found.`);
+    return track;
+  }
+
+  /** Simulcast for VP8/H264; SVC (L3T3) when the router's first video codec is VP9/AV1. */
+  private webcamEncodings(): RtpEncodingParameters[] | undefined {
+    const codec = this.device?.rtpCapabilities.codecs?.find((c) => c.kind === 'video');
+    if (!codec) return undefined;
+    const mime = codec.mimeType.toLowerCase();
+    if (mime === 'video/vp9' || mime === 'video/av1') return [{ scalabilityMode: 'L3T3_KEY', maxBitrate: 1_200_000 }];
+    return WEBCAM_SIMULCAST.map((e) => ({ ...e }));
+  }
+
+  private patchProducer(producerId: string, patch: Partial<LocalProducer>): void {
+    this.producersCell.update((list) => list.map((p) => (p.id === producerId ? { ...p, ...patch } : p)));
+  }
+
+  private patchConsumer(consumerId: string, patch: Partial<RemoteConsumer>): void {
+    if (!this.consumerObjects.has(consumerId)) return;
+    this.consumersCell.update((list) => list.map((c) => (c.id === consumerId ? { ...c, ...patch } : c)));
+  }
+}
+
+function groupByPeer(consumers: readonly RemoteConsumer[]): ReadonlyMap<string, readonly RemoteConsumer[]> {
+  const byPeer = new Map<string, RemoteConsumer[]>();
+  for (const c of consumers) byPeer.set(c.peerId, [...(byPeer.get(c.peerId) ?? []), c]);
+  return byPeer;
+}
+
+function detectDeviceInfo(device: Device | null): DeviceInfo {
+  const ua = globalThis.navigator?.userAgent ?? '';
+  const match = /(Firefox|Edg|Chrome|Safari)\/([\d.]+)/.exec(ua);
+  const flags: Record<string, string> = { Firefox: 'firefox', Edg: 'edge', Chrome: 'chrome', Safari: 'safari' };
+  const flag = match ? flags[match[1]] : 'unknown';
+  return { flag, name: device?.handlerName ?? flag, ...(match ? { version: match[2] } : {}) };
+}

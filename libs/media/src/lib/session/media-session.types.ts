@@ -1,0 +1,90 @@
+import type {
+  ConsumerLayers,
+  ConsumerScore,
+  DeviceInfo,
+  MediaKind,
+  PeerInfo,
+  ProducerScore,
+  ProducerSource,
+} from '@confer/signaling-contracts';
+
+/**
+ * Lifecycle of a {@link MediaSession}:
+ * - `idle`: not joined; `join()` allowed.
+ * - `joining`: authenticating, loading the Device, joining, creating transports.
+ * - `joined`: in the room.
+ * - `reconnecting`: the signaling socket dropped; media may still flow.
+ * - `closed`: left (or never joined after `leave()`).
+ * - `failed`: could not join or reconnect; `error` says why.
+ */
+export type SessionState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'closed' | 'failed';
+
+/** Options of {@link MediaSession.join}. */
+export interface JoinOptions {
+  /** JWT from the portal (or the development endpoint). */
+  token: string;
+  roomId: string;
+  displayName: string;
+  /** Announced to others; detected from the user agent when omitted. */
+  device?: DeviceInfo;
+}
+
+/** One of this peer's producers. */
+export interface LocalProducer {
+  id: string;
+  source: ProducerSource;
+  kind: MediaKind;
+  track: MediaStreamTrack;
+  /** Muted: paused locally and on the server. */
+  paused: boolean;
+  /** `deviceId` of the capture device, when known. */
+  deviceId?: string;
+  /** Score the server reports for each encoding (simulcast has several). */
+  score: ProducerScore[];
+}
+
+/** Another participant. */
+export type RemotePeer = PeerInfo;
+
+/** A consumer of another peer's producer. */
+export interface RemoteConsumer {
+  id: string;
+  peerId: string;
+  producerId: string;
+  kind: MediaKind;
+  source: ProducerSource;
+  /** `simple`, `simulcast` or `svc`. */
+  type: string;
+  track: MediaStreamTrack;
+  /** Paused by this client (`pauseConsumer`). */
+  paused: boolean;
+  /** The remote producer is paused (the other peer muted). */
+  producerPaused: boolean;
+  score: ConsumerScore | null;
+  /** Layers being forwarded now (simulcast/SVC); null when none or not known yet. */
+  layers: ConsumerLayers | null;
+  preferredLayers: ConsumerLayers | null;
+}
+
+/** A DataChannel consumer of another peer's data producer. */
+export interface RemoteDataConsumer {
+  id: string;
+  peerId: string;
+  dataProducerId: string;
+  label: string;
+  protocol: string;
+}
+
+/** One message received on a data consumer. */
+export interface DataMessage {
+  dataConsumerId: string;
+  peerId: string;
+  label: string;
+  data: string | ArrayBuffer;
+}
+
+/** State of this client's WebRTC transports (`new` until created). */
+export interface TransportStates {
+  send: RTCPeerConnectionState | 'none';
+  recv: RTCPeerConnectionState | 'none';
+}

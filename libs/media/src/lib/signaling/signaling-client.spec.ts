@@ -1,0 +1,123 @@
+import { TestBed } from '@angular/core/testing';
+import { SignalingError } from '@confer/signaling-contracts';
+import { FakeSignalingServer, NO_ANSWER, settle, until } from '../../testing/fake-signaling-server';
+import { SIGNALING_OPTIONS, SIGNALING_URL, WEB_SOCKET_FACTORY } from '../tokens';
+import { SignalingClient, type SignalingState } from './signaling-client';
+
+describe('SignalingClient', () => {
+  let server: FakeSignalingServer;
+  let client: SignalingClient;
+
+  beforeEach(() => {
+    server = new FakeSignalingServer();
+    TestBed.configureTestingModule({
+      providers: [
+        { provide: WEB_SOCKET_FACTORY, useValue: server.factory },
+        { provide: SIGNALING_URL, useValue: 'ws://test/ws' },
+        { provide: SIGNALING_OPTIONS, useValue: { requestTimeoutMs: 200, reconnectBaseDelayMs: 5, reconnectMaxDelayMs: 20, maxReconnectAttempts: 50 } },
+      ],
+    });
+    client = TestBed.inject(SignalingClient);
+  });
+
+  afterEach(() => client.close());
+
+  it('authenticates with the protocol version and exposes the session', async () => {
+    const states: SignalingState[] = [];
+    client.state$.subscribe((s) => states.push(s));
+    const session = await client.connect('tok');
+    expect(session.peerId).toBe('me');
+    expect(server.requests('authenticate')[0]).toEqual({ token: 'tok', protocolVersion: 1 });
+    expect(client.state()).toBe('open');
+    expect(client.session()?.sessionId).toBe('session-1');
+    expect(states).toEqual(['idle', 'connecting', 'open']);
+  });
+
+  it('resolves typed results and rejects with the wire error', async () => {
+    await client.connect('tok');
+    await expect(client.request('chatMessage', { text: 'hi' })).resolves.toMatchObject({ messageId: expect.any(String) });
+    server.on('closeProducer', () => {
+      throw new SignalingError('not_found', 'producer p1 does not exist');
+    });
+    const error = await client.request('closeProducer', { producerId: 'p1' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SignalingError);
+    expect(error).toMatchObject({ code: 'not_found', reason: 'producer p1 does not exist' });
+  });
+
+  it('rejects a request the server does not answer in time with a timeout', async () => {
+    await client.connect('tok');
+    server.on('leave', () => NO_ANSWER);
+    await expect(client.request('leave', {})).rejects.toMatchObject({ name: 'SignalingError', code: 'timeout' });
+  });
+
+  it('narrows notifications by method', async () => {
+    await client.connect('tok');
+    const joined: string[] = [];
+    client.on('peerJoined').subscribe((peer) => joined.push(peer.displayName));
+    server.notify('activeSpeaker', { peerId: 'x' });
+    server.notify('peerJoined', { id: 'p2', displayName: 'Bob', device: { flag: 'chrome', name: 'Chrome' } });
+    await until(() => joined.length === 1);
+    expect(joined).toEqual(['Bob']);
+  });
+
+  it('answers server requests with the handler result, an error, or invalid_state when unhandled', async () => {
+    await client.connect('tok');
+    const off = client.handle('newDataConsumer', () => ({}));
+    await expect(server.request('newDataConsumer', {} as never)).resolves.toMatchObject({ ok: true, data: {} });
+    off();
+    await expect(server.request('newDataConsumer', {} as never)).resolves.toMatchObject({ ok: false, error: { code: 'invalid_state' } });
+    client.handle('fileChunk', () => {
+      throw new SignalingError('invalid_state', 'not receiving');
+    });
+    await expect(server.request('fileChunk', { transferId: 't', seq: 0, data: '' })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'invalid_state', reason: 'not receiving' },
+    });
+  });
+
+  it('queues requests made while reconnecting and sends them after re-authenticating with resumeSessionId', async () => {
+    await client.connect('tok');
+    const reconnected: boolean[] = [];
+    client.reconnected$.subscribe((e) => reconnected.push(e.resumed));
+    server.accepting = false;
+    server.socket.drop(1006, 'network');
+    await until(() => client.state() === 'reconnecting');
+
+    const answer = client.request('chatMessage', { text: 'queued while offline' });
+    await settle(20);
+    expect(server.requests('chatMessage')).toHaveLength(0);
+    expect(server.sockets.length).toBeGreaterThan(2); // backoff retried while refused
+
+    server.accepting = true;
+    await expect(answer).resolves.toMatchObject({ messageId: expect.any(String) });
+    expect(client.state()).toBe('open');
+    const methods = server.received.map((r) => r.method);
+    expect(methods.lastIndexOf('authenticate')).toBeLessThan(methods.indexOf('chatMessage'));
+    expect(server.requests('authenticate').at(-1)).toMatchObject({ resumeSessionId: 'session-1' });
+    expect(reconnected).toEqual([true]);
+  });
+
+  it('rejects requests in flight when the socket drops, and everything on close()', async () => {
+    await client.connect('tok');
+    server.on('leave', () => NO_ANSWER);
+    const inFlight = client.request('leave', {});
+    await settle();
+    server.accepting = false;
+    server.socket.drop();
+    await expect(inFlight).rejects.toMatchObject({ code: 'timeout' });
+    const queued = client.request('chatMessage', { text: 'x' });
+    client.close();
+    await expect(queued).rejects.toMatchObject({ code: 'invalid_state' });
+    expect(client.state()).toBe('closed');
+  });
+
+  it('fails connect() when the token is refused and does not reconnect', async () => {
+    server.on('authenticate', () => {
+      throw new SignalingError('unauthenticated', 'token expired');
+    });
+    await expect(client.connect('bad')).rejects.toMatchObject({ code: 'unauthenticated' });
+    expect(client.state()).toBe('closed');
+    await settle(10);
+    expect(server.sockets).toHaveLength(1);
+  });
+});

@@ -1,0 +1,356 @@
+import { Injectable, inject } from '@angular/core';
+import {
+  PROTOCOL_VERSION,
+  SignalingError,
+  type AuthenticateResult,
+  type ClientRequestMethod,
+  type ClientRequestParams,
+  type ClientRequestResult,
+  type ServerNotificationMethod,
+  type ServerNotifications,
+  type ServerRequestMethod,
+  type ServerRequests,
+  type SignalingMessage,
+} from '@confer/signaling-contracts';
+import { Observable, Subject, defer, filter, map } from 'rxjs';
+import { SIGNALING_OPTIONS, SIGNALING_URL, WEB_SOCKET_FACTORY, type WebSocketLike } from '../tokens';
+import { Logger } from '../util/logger';
+import { State } from '../util/state';
+
+/**
+ * - `idle`: never connected (or reset by `close()` then reusable).
+ * - `connecting`: first socket opening / authenticating.
+ * - `open`: authenticated; requests go out at once.
+ * - `reconnecting`: the socket dropped; requests are queued until it is back.
+ * - `closed`: closed by `close()`, refused, or reconnection gave up.
+ */
+export type SignalingState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** A server notification, narrowed by `method`. */
+export type ServerNotification = {
+  [M in ServerNotificationMethod]: { method: M; data: ServerNotifications[M] };
+}[ServerNotificationMethod];
+
+/** Answers one kind of server request; throw a `SignalingError` to answer with an error. */
+export type ServerRequestHandler<M extends ServerRequestMethod> = (
+  data: ServerRequests[M]['params'],
+) => Promise<ServerRequests[M]['result']> | ServerRequests[M]['result'];
+
+/** Emitted after the socket came back and re-authenticated. */
+export interface ReconnectedEvent {
+  /** True when the server kept the session (peer, transports, producers, consumers). */
+  resumed: boolean;
+  session: AuthenticateResult;
+}
+
+interface Pending {
+  method: string;
+  resolve: (data: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Queued {
+  method: string;
+  data: unknown;
+  resolve: (data: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The typed signaling channel: requests with timeouts, notifications, answers to
+ * server requests, and reconnection with exponential backoff. Requests made while
+ * (re)connecting are queued and sent, in order, once the socket re-authenticated
+ * (with `resumeSessionId`, so the server can keep the peer's media alive).
+ */
+@Injectable({ providedIn: 'root' })
+export class SignalingClient {
+  private readonly socketFactory = inject(WEB_SOCKET_FACTORY);
+  private readonly url = inject(SIGNALING_URL);
+  private readonly options = inject(SIGNALING_OPTIONS);
+  private readonly logger = new Logger('SignalingClient');
+
+  private readonly stateCell = new State<SignalingState>('idle');
+  private readonly sessionCell = new State<AuthenticateResult | null>(null);
+  private readonly notificationsSubject = new Subject<ServerNotification>();
+  private readonly reconnectedSubject = new Subject<ReconnectedEvent>();
+  private readonly handlers = new Map<ServerRequestMethod, ServerRequestHandler<ServerRequestMethod>>();
+  private readonly pending = new Map<number, Pending>();
+  private queue: Queued[] = [];
+
+  private socket: WebSocketLike | null = null;
+  private token: string | null = null;
+  private nextId = 1;
+  private attempts = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private firstConnect: { resolve: (r: AuthenticateResult) => void; reject: (e: Error) => void } | null = null;
+
+  /** Connection state as a signal. */
+  readonly state = this.stateCell.signal;
+  /** Connection state: current value, then every change. */
+  readonly state$ = this.stateCell.changes$;
+  /** Result of the latest successful `authenticate` (peer id, limits, grants…); null before. */
+  readonly session = this.sessionCell.signal;
+  /** Every server notification, narrowed by `method`. */
+  readonly notifications$: Observable<ServerNotification> = this.notificationsSubject.asObservable();
+  /** The socket came back; `resumed` false means the server forgot this peer (join again). */
+  readonly reconnected$: Observable<ReconnectedEvent> = this.reconnectedSubject.asObservable();
+
+  /**
+   * Opens the socket and authenticates. Resolves with the server's session; rejects
+   * with the server's `SignalingError` (e.g. `unauthenticated`) or when the socket
+   * could not open. Later drops reconnect on their own.
+   */
+  connect(token: string): Promise<AuthenticateResult> {
+    const state = this.stateCell.value;
+    if (state !== 'idle' && state !== 'closed') {
+      return Promise.reject(new SignalingError('invalid_state', `connect() while ${state}`));
+    }
+    if (!token) return Promise.reject(new TypeError('missing token'));
+    this.token = token;
+    this.sessionCell.set(null);
+    this.attempts = 0;
+    this.stateCell.set('connecting');
+    return new Promise<AuthenticateResult>((resolve, reject) => {
+      this.firstConnect = { resolve, reject };
+      this.openSocket();
+    });
+  }
+
+  /**
+   * Sends a request and resolves with its typed result. Rejects with the server's
+   * `SignalingError`, or `SignalingError('timeout')` when unanswered in time.
+   * While connecting or reconnecting the request waits in a queue.
+   */
+  request<M extends ClientRequestMethod>(method: M, data: ClientRequestParams<M>): Promise<ClientRequestResult<M>> {
+    return new Promise<ClientRequestResult<M>>((resolve, reject) => {
+      const state = this.stateCell.value;
+      const entry: Queued = { method, data, resolve: resolve as (d: unknown) => void, reject };
+      if (state === 'open') this.send(entry);
+      else if (state === 'connecting' || state === 'reconnecting') this.queue.push(entry);
+      else reject(new SignalingError('invalid_state', `request(${method}) while ${state}`));
+    });
+  }
+
+  /** Cold observable form of {@link request}: sends on subscribe. */
+  request$<M extends ClientRequestMethod>(method: M, data: ClientRequestParams<M>): Observable<ClientRequestResult<M>> {
+    return defer(() => this.request(method, data));
+  }
+
+  /** Notifications of one method, as their data. */
+  on<M extends ServerNotificationMethod>(method: M): Observable<ServerNotifications[M]> {
+    return this.notifications$.pipe(
+      filter((n): n is Extract<ServerNotification, { method: M }> => n.method === method),
+      map((n) => n.data as ServerNotifications[M]),
+    );
+  }
+
+  /**
+   * Answers server requests of `method` (one handler per method). Returns the
+   * function that removes it; unhandled server requests are answered `invalid_state`.
+   */
+  handle<M extends ServerRequestMethod>(method: M, handler: ServerRequestHandler<M>): () => void {
+    if (this.handlers.has(method)) throw new Error(`a handler for ${method} is already registered`);
+    this.handlers.set(method, handler as unknown as ServerRequestHandler<ServerRequestMethod>);
+    return () => {
+      if (this.handlers.get(method) === (handler as unknown)) this.handlers.delete(method);
+    };
+  }
+
+  /** Closes for good: no reconnection; pending and queued requests are rejected. */
+  close(): void {
+    if (this.stateCell.value === 'idle' || this.stateCell.value === 'closed') return;
+    this.logger.debug('close()');
+    this.shutdown(new SignalingError('invalid_state', 'signaling closed'));
+  }
+
+  // ---- internals --------------------------------------------------------------
+
+  private openSocket(): void {
+    const socket = this.socketFactory(this.url);
+    this.socket = socket;
+    socket.onopen = () => {
+      if (socket === this.socket) void this.authenticate(socket);
+    };
+    socket.onmessage = (event) => {
+      if (socket === this.socket) this.onMessage(event.data);
+    };
+    socket.onerror = () => {
+      // A close event always follows; that is where we act.
+    };
+    socket.onclose = (event) => {
+      if (socket === this.socket) this.onClose(event.code, event.reason);
+    };
+  }
+
+  private async authenticate(socket: WebSocketLike): Promise<void> {
+    const previous = this.sessionCell.value;
+    const reconnecting = this.stateCell.value === 'reconnecting';
+    try {
+      const session = await new Promise<AuthenticateResult>((resolve, reject) =>
+        this.send({
+          method: 'authenticate',
+          data: {
+            token: this.token,
+            protocolVersion: PROTOCOL_VERSION,
+            ...(previous ? { resumeSessionId: previous.sessionId } : {}),
+          },
+          resolve: resolve as (d: unknown) => void,
+          reject,
+        }),
+      );
+      if (socket !== this.socket) return;
+      this.attempts = 0;
+      this.sessionCell.set(session);
+      this.stateCell.set('open');
+      this.logger.debug(`authenticated | peer=${session.peerId} resumed=${session.resumed}`);
+      // Queued requests go out after authenticate, in the order they were made.
+      const queued = this.queue;
+      this.queue = [];
+      for (const entry of queued) this.send(entry);
+      if (this.firstConnect) {
+        this.firstConnect.resolve(session);
+        this.firstConnect = null;
+      } else if (reconnecting) {
+        this.reconnectedSubject.next({ resumed: session.resumed, session });
+      }
+    } catch (error) {
+      if (socket !== this.socket) return;
+      // Refused (bad token, wrong version): retrying would not help.
+      this.logger.warn(`authenticate refused | ${(error as Error).message}`);
+      this.shutdown(error as Error);
+    }
+  }
+
+  private send(entry: Queued): void {
+    const socket = this.socket;
+    if (!socket) {
+      entry.reject(new SignalingError('invalid_state', 'no socket'));
+      return;
+    }
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      this.pending.delete(id);
+      entry.reject(new SignalingError('timeout', `${entry.method} not answered in ${this.options.requestTimeoutMs} ms`));
+    }, this.options.requestTimeoutMs);
+    this.pending.set(id, { method: entry.method, resolve: entry.resolve, reject: entry.reject, timer });
+    try {
+      socket.send(JSON.stringify({ type: 'request', id, method: entry.method, data: entry.data }));
+    } catch (error) {
+      clearTimeout(timer);
+      this.pending.delete(id);
+      entry.reject(error as Error);
+    }
+  }
+
+  private onMessage(raw: unknown): void {
+    let message: SignalingMessage;
+    try {
+      message = JSON.parse(String(raw)) as SignalingMessage;
+    } catch {
+      this.logger.warn('invalid JSON from server, ignored');
+      return;
+    }
+    switch (message.type) {
+      case 'response': {
+        if (message.id === null) {
+          this.logger.warn(`server could not read a request: ${message.ok ? '' : message.error.reason}`);
+          return;
+        }
+        const pending = this.pending.get(message.id);
+        if (!pending) return; // timed out already
+        this.pending.delete(message.id);
+        clearTimeout(pending.timer);
+        if (message.ok) pending.resolve(message.data);
+        else pending.reject(SignalingError.fromWire(message.error));
+        return;
+      }
+      case 'notification':
+        this.notificationsSubject.next(message as ServerNotification);
+        return;
+      case 'request':
+        void this.answer(message.id, message.method as ServerRequestMethod, message.data);
+        return;
+    }
+  }
+
+  private async answer(id: number, method: ServerRequestMethod, data: unknown): Promise<void> {
+    const socket = this.socket;
+    const handler = this.handlers.get(method);
+    let reply: object;
+    if (!handler) {
+      reply = { type: 'response', id, ok: false, error: { code: 'invalid_state', reason: `no handler for ${method}` } };
+    } else {
+      try {
+        const result = await handler(data as never);
+        reply = { type: 'response', id, ok: true, data: result ?? {} };
+      } catch (error) {
+        const wire =
+          error instanceof SignalingError ? error.toWire() : { code: 'internal', reason: (error as Error)?.message ?? String(error) };
+        this.logger.warn(`${method} answered with error | ${wire.reason}`);
+        reply = { type: 'response', id, ok: false, error: wire };
+      }
+    }
+    // An answer meant for a socket that has since dropped is meaningless to the new one.
+    if (socket && socket === this.socket && socket.readyState === 1) socket.send(JSON.stringify(reply));
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.socket = null;
+    this.rejectPending(new SignalingError('timeout', `connection lost before the answer arrived (code ${code})`));
+    const state = this.stateCell.value;
+    if (state === 'closed' || state === 'idle') return;
+    if (this.firstConnect) {
+      this.shutdown(new SignalingError('internal', `could not connect to the signaling server (code ${code}${reason ? `: ${reason}` : ''})`));
+      return;
+    }
+    this.logger.warn(`socket closed | code=${code} reason=${reason || '-'}; reconnecting`);
+    this.stateCell.set('reconnecting');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    this.attempts++;
+    if (this.attempts > this.options.maxReconnectAttempts) {
+      this.shutdown(new SignalingError('timeout', `gave up reconnecting after ${this.options.maxReconnectAttempts} attempts`));
+      return;
+    }
+    const { reconnectBaseDelayMs: base, reconnectMaxDelayMs: max } = this.options;
+    const delay = Math.min(max, base * 2 ** (this.attempts - 1)) * (0.7 + Math.random() * 0.6);
+    this.logger.debug(`reconnect attempt ${this.attempts} in ${Math.round(delay)} ms`);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.openSocket();
+    }, delay);
+  }
+
+  private rejectPending(error: Error): void {
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.pending.clear();
+  }
+
+  private shutdown(error: Error): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+      try {
+        socket.close(1000, 'client closed');
+      } catch {
+        // already closed
+      }
+    }
+    this.rejectPending(error);
+    const queued = this.queue;
+    this.queue = [];
+    for (const entry of queued) entry.reject(error);
+    this.firstConnect?.reject(error);
+    this.firstConnect = null;
+    this.stateCell.set('closed');
+  }
+}

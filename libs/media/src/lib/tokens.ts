@@ -1,0 +1,74 @@
+import { InjectionToken } from '@angular/core';
+import { Device } from 'mediasoup-client';
+import { SIGNALING_PATH } from '@confer/signaling-contracts';
+
+/**
+ * The part of the browser `WebSocket` the signaling client uses. Tests provide a
+ * fake with the same shape through {@link WEB_SOCKET_FACTORY}.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export type WebSocketFactory = (url: string) => WebSocketLike;
+
+/** Opens the signaling socket; defaults to the browser's `WebSocket`. */
+export const WEB_SOCKET_FACTORY = new InjectionToken<WebSocketFactory>('confer.WEB_SOCKET_FACTORY', {
+  providedIn: 'root',
+  factory: () => (url: string) => new WebSocket(url) as unknown as WebSocketLike,
+});
+
+/** Absolute `ws:`/`wss:` URL of the signaling endpoint; defaults to `/ws` on the page's origin. */
+export const SIGNALING_URL = new InjectionToken<string>('confer.SIGNALING_URL', {
+  providedIn: 'root',
+  factory: () => {
+    const { protocol, host } = globalThis.location;
+    return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}${SIGNALING_PATH}`;
+  },
+});
+
+/** Timing of the signaling client. All in milliseconds. */
+export interface SignalingOptions {
+  /** A request not answered within this is rejected with `SignalingError('timeout')`. */
+  requestTimeoutMs: number;
+  /** First reconnection delay; doubles on each failed attempt (with ±30 % jitter). */
+  reconnectBaseDelayMs: number;
+  reconnectMaxDelayMs: number;
+  /** Attempts before giving up and moving to `closed`. */
+  maxReconnectAttempts: number;
+}
+
+export const DEFAULT_SIGNALING_OPTIONS: SignalingOptions = {
+  requestTimeoutMs: 15_000,
+  reconnectBaseDelayMs: 500,
+  reconnectMaxDelayMs: 10_000,
+  maxReconnectAttempts: 12,
+};
+
+export const SIGNALING_OPTIONS = new InjectionToken<SignalingOptions>('confer.SIGNALING_OPTIONS', {
+  providedIn: 'root',
+  factory: () => DEFAULT_SIGNALING_OPTIONS,
+});
+
+/**
+ * Creates the mediasoup-client Device. Tests provide one built on
+ * mediasoup-client's `FakeHandler`; the browser default detects the handler.
+ */
+export const DEVICE_FACTORY = new InjectionToken<() => Device>('confer.DEVICE_FACTORY', {
+  providedIn: 'root',
+  factory: () => () => new Device(),
+});
+
+/** The part of `navigator.mediaDevices` the session uses (fakes in tests). */
+export type MediaDevicesLike = Pick<MediaDevices, 'getUserMedia' | 'getDisplayMedia' | 'enumerateDevices'>;
+
+export const MEDIA_DEVICES = new InjectionToken<MediaDevicesLike>('confer.MEDIA_DEVICES', {
+  providedIn: 'root',
+  factory: () => globalThis.navigator.mediaDevices,
+});
