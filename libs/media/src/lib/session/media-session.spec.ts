@@ -1,0 +1,232 @@
+import { TestBed } from '@angular/core/testing';
+import type { NewConsumerParams, ProducerAppData } from '@confer/signaling-contracts';
+import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
+import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
+import { FakeSignalingServer, settle, until } from '../../testing/fake-signaling-server';
+import { InvalidStateError, MediaPermissionError } from '../errors';
+import { SignalingClient } from '../signaling/signaling-client';
+import { DEVICE_FACTORY, MEDIA_DEVICES, SIGNALING_OPTIONS, SIGNALING_URL, WEB_SOCKET_FACTORY, type MediaDevicesLike } from '../tokens';
+import { MediaSession } from './media-session';
+
+function stream(kind: 'audio' | 'video'): MediaStream {
+  const track = new FakeMediaStreamTrack({ kind }) as unknown as MediaStreamTrack;
+  return {
+    getAudioTracks: () => (kind === 'audio' ? [track] : []),
+    getVideoTracks: () => (kind === 'video' ? [track] : []),
+    getTracks: () => [track],
+  } as unknown as MediaStream;
+}
+
+function newConsumer(peerId: string, source: ProducerAppData['source'], producerPaused = false): NewConsumerParams {
+  const kind = source === 'mic' || source === 'screen-audio' ? 'audio' : 'video';
+  const remote = testFakeParameters.generateConsumerRemoteParameters({ codecMimeType: kind === 'audio' ? 'audio/opus' : 'video/VP8' });
+  return {
+    peerId,
+    producerId: remote.producerId,
+    id: remote.id,
+    kind,
+    rtpParameters: remote.rtpParameters,
+    type: 'simple',
+    appData: { source },
+    producerPaused,
+  };
+}
+
+const BOB = { id: 'bob', displayName: 'Bob', device: { flag: 'chrome', name: 'Chrome' } };
+
+describe('MediaSession (mediasoup-client FakeHandler)', () => {
+  let server: FakeSignalingServer;
+  let session: MediaSession;
+  let mediaDevices: jest.Mocked<MediaDevicesLike>;
+
+  beforeEach(() => {
+    server = new FakeSignalingServer();
+    mediaDevices = {
+      getUserMedia: jest.fn(async (c?: MediaStreamConstraints) => stream(c?.video ? 'video' : 'audio')),
+      getDisplayMedia: jest.fn(async () => stream('video')),
+      enumerateDevices: jest.fn(async () => []),
+    };
+    TestBed.configureTestingModule({
+      providers: [
+        { provide: WEB_SOCKET_FACTORY, useValue: server.factory },
+        { provide: SIGNALING_URL, useValue: 'ws://test/ws' },
+        { provide: SIGNALING_OPTIONS, useValue: { requestTimeoutMs: 1000, reconnectBaseDelayMs: 5, reconnectMaxDelayMs: 20, maxReconnectAttempts: 50 } },
+        { provide: DEVICE_FACTORY, useValue: () => new Device({ handlerFactory: FakeHandler.createFactory(testFakeParameters) }) },
+        { provide: MEDIA_DEVICES, useValue: mediaDevices },
+      ],
+    });
+    session = TestBed.inject(MediaSession);
+  });
+
+  afterEach(async () => {
+    await session.leave();
+  });
+
+  const join = () => session.join({ token: 'tok', roomId: 'room-1', displayName: 'Me' });
+
+  it('joins: loads the Device, announces capabilities, creates recv and send transports', async () => {
+    server.peers = [BOB];
+    await join();
+    expect(session.state()).toBe('joined');
+    expect(session.mediaAvailable()).toBe(true);
+    expect(session.remotePeers()).toEqual([BOB]);
+    expect(session.peerId()).toBe('me');
+    const joinRequest = server.requests('join')[0];
+    expect(joinRequest).toMatchObject({ roomId: 'room-1', displayName: 'Me', rtpCapabilities: expect.any(Object), sctpCapabilities: expect.any(Object) });
+    expect(server.requests('createWebRtcTransport').map((r) => r['direction'])).toEqual(['recv', 'send']);
+    const order = server.received.map((r) => r.method);
+    expect(order.slice(0, 3)).toEqual(['authenticate', 'getRouterRtpCapabilities', 'join']);
+  });
+
+  it('produces mic and camera (camera with three simulcast encodings); mute pauses on the server', async () => {
+    await join();
+    await session.enableMic();
+    await session.enableCamera();
+    expect(server.requests('connectWebRtcTransport')).toHaveLength(1);
+    const produced = server.requests('produce');
+    expect(produced.map((p) => (p['appData'] as ProducerAppData).source)).toEqual(['mic', 'webcam']);
+    expect((produced[1]['rtpParameters'] as { encodings: unknown[] }).encodings).toHaveLength(3);
+    expect(session.localProducers().map((p) => [p.source, p.kind, p.paused])).toEqual([
+      ['mic', 'audio', false],
+      ['webcam', 'video', false],
+    ]);
+
+    await session.muteMic();
+    expect(server.requests('pauseProducer')).toEqual([{ producerId: session.localProducers()[0].id }]);
+    expect(session.localProducers()[0].paused).toBe(true);
+    await session.unmuteMic();
+    expect(server.requests('resumeProducer')).toHaveLength(1);
+    expect(session.localProducers()[0].paused).toBe(false);
+
+    const micId = session.localProducers()[0].id;
+    server.notify('producerScore', { producerId: micId, score: [{ ssrc: 1, score: 9 }] });
+    await until(() => session.localProducers()[0].score.length === 1);
+  });
+
+  it('consumes a paused producer, answers the server, then follows resume, score and layers', async () => {
+    await join();
+    server.notify('peerJoined', BOB);
+    const params = newConsumer('bob', 'webcam', true);
+    const answer = await server.request('newConsumer', params);
+    expect(answer).toMatchObject({ type: 'response', ok: true, data: {} });
+    expect(server.requests('connectWebRtcTransport')).toHaveLength(1);
+
+    const [consumer] = session.consumers();
+    expect(consumer).toMatchObject({ id: params.id, peerId: 'bob', kind: 'video', source: 'webcam', producerPaused: true, paused: false });
+    expect(consumer.track.kind).toBe('video');
+    expect(session.consumersByPeer().get('bob')).toHaveLength(1);
+
+    server.notify('consumerResumed', { consumerId: params.id });
+    await until(() => session.consumers()[0].producerPaused === false);
+    server.notify('consumerScore', { consumerId: params.id, score: { score: 7, producerScore: 10, producerScores: [10] } });
+    server.notify('consumerLayersChanged', { consumerId: params.id, layers: { spatialLayer: 2, temporalLayer: 1 } });
+    await until(() => session.consumers()[0].layers?.spatialLayer === 2 && session.consumers()[0].score?.score === 7);
+
+    server.notify('consumerPaused', { consumerId: params.id });
+    await until(() => session.consumers()[0].producerPaused === true);
+
+    await session.setConsumerPreferredLayers(params.id, { spatialLayer: 0 });
+    expect(server.requests('setConsumerPreferredLayers')).toEqual([{ consumerId: params.id, spatialLayer: 0 }]);
+  });
+
+  it('removes the peer and its consumers when the peer leaves', async () => {
+    await join();
+    server.notify('peerJoined', BOB);
+    await server.request('newConsumer', newConsumer('bob', 'mic'));
+    await server.request('newConsumer', newConsumer('bob', 'webcam'));
+    server.notify('activeSpeaker', { peerId: 'bob', volume: -20 });
+    await until(() => session.activeSpeaker() === 'bob');
+    expect(session.consumers()).toHaveLength(2);
+
+    server.notify('peerLeft', { peerId: 'bob' });
+    await until(() => session.remotePeers().length === 0);
+    expect(session.consumers()).toEqual([]);
+    expect(session.activeSpeaker()).toBeNull();
+  });
+
+  it('drops a consumer when its producer closes, and closes its own producers on disable', async () => {
+    await join();
+    const mic = newConsumer('bob', 'mic');
+    const cam = newConsumer('bob', 'webcam');
+    await server.request('newConsumer', mic);
+    await server.request('newConsumer', cam);
+    server.notify('consumerClosed', { consumerId: mic.id });
+    await until(() => session.consumers().length === 1);
+    expect(session.consumers()[0].id).toBe(cam.id);
+
+    await session.enableMic();
+    const { id } = session.localProducers()[0];
+    await session.disableMic();
+    expect(server.requests('closeProducer')).toEqual([{ producerId: id }]);
+    expect(session.localProducers()).toEqual([]);
+  });
+
+  it('shares the screen as a separate producer and stops it when the track ends', async () => {
+    await join();
+    await session.enableScreenShare();
+    expect(session.localProducers().map((p) => p.source)).toEqual(['screen']);
+    const track = session.localProducers()[0].track as unknown as FakeMediaStreamTrack;
+    track.remoteStop();
+    await until(() => session.localProducers().length === 0 && server.requests('closeProducer').length === 1);
+  });
+
+  it('maps a denied camera to a MediaPermissionError', async () => {
+    await join();
+    mediaDevices.getUserMedia.mockRejectedValueOnce(Object.assign(new Error('denied'), { name: 'NotAllowedError' }));
+    const error = await session.enableCamera().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MediaPermissionError);
+    expect(error).toMatchObject({ reason: 'denied', device: 'camera' });
+  });
+
+  it('leave() closes every producer, consumer and transport and the socket', async () => {
+    await join();
+    await session.enableMic();
+    await server.request('newConsumer', newConsumer('bob', 'mic'));
+    const track = session.localProducers()[0].track;
+    await session.leave();
+    expect(server.requests('leave')).toHaveLength(1);
+    expect(session.state()).toBe('closed');
+    expect(session.localProducers()).toEqual([]);
+    expect(session.consumers()).toEqual([]);
+    expect(track.readyState).toBe('ended');
+    expect(TestBed.inject(SignalingClient).state()).toBe('closed');
+  });
+
+  it('joins without media when the server has no worker', async () => {
+    server.mediaAvailable = false;
+    await join();
+    expect(session.state()).toBe('joined');
+    expect(session.mediaAvailable()).toBe(false);
+    expect(server.requests('getRouterRtpCapabilities')).toHaveLength(0);
+    expect(server.requests('join')[0]['rtpCapabilities']).toBeUndefined();
+    expect(server.requests('createWebRtcTransport')).toHaveLength(0);
+    await expect(session.enableMic()).rejects.toBeInstanceOf(InvalidStateError);
+  });
+
+  it('keeps media across a resumed reconnection and rebuilds it when the server forgot the session', async () => {
+    await join();
+    await session.enableMic();
+    server.accepting = false;
+    server.socket.drop();
+    await until(() => session.state() === 'reconnecting');
+    server.accepting = true;
+    await until(() => session.state() === 'joined');
+    expect(server.requests('join')).toHaveLength(1);
+
+    server.on('authenticate', () => server.session(false));
+    server.socket.drop();
+    await until(() => server.requests('join').length === 2);
+    await until(() => session.state() === 'joined' && session.localProducers().length === 1);
+    expect(server.requests('produce')).toHaveLength(2);
+  });
+
+  it('rebuilds everything on mediaReset', async () => {
+    await join();
+    await server.request('newConsumer', newConsumer('bob', 'mic'));
+    server.notify('mediaReset', { reason: 'worker died' });
+    await until(() => server.requests('getRouterRtpCapabilities').length === 2);
+    await until(() => session.state() === 'joined' && server.requests('createWebRtcTransport').length === 4);
+    expect(session.consumers()).toEqual([]);
+    await settle();
+  });
+});
