@@ -1,4 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Inject, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 import { SIGNALING_PATH } from '@confer/signaling-contracts';
@@ -16,7 +16,7 @@ export const CLOSE_AUTH_TIMEOUT = 4401;
  * with `@SubscribeMessage`.
  */
 @WebSocketGateway({ path: SIGNALING_PATH })
-export class SignalingGateway implements OnGatewayConnection<WebSocket>, OnGatewayDisconnect<WebSocket> {
+export class SignalingGateway implements OnGatewayConnection<WebSocket>, OnGatewayDisconnect<WebSocket>, BeforeApplicationShutdown {
   private readonly logger = new Logger(SignalingGateway.name);
   private readonly connections = new Map<WebSocket, SignalingConnection>();
 
@@ -47,6 +47,11 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, OnGatew
     conn.failPending();
     if (conn.peer) this.peers.disconnected(conn.peer);
     this.logger.debug(`disconnected | conn=${conn.id} peer=${conn.peer?.id ?? '-'}`);
+  }
+
+  /** Tells every client before the sockets go, so they reconnect later instead of failing. */
+  beforeApplicationShutdown(signal?: string): void {
+    for (const conn of this.connections.values()) conn.notify('serverShutdown', { reason: `server shutting down${signal ? ` (${signal})` : ''}`, drainMs: 0 });
   }
 
   /** Open connections (health output, tests). */
