@@ -1,10 +1,43 @@
 import { PROTOCOL_VERSION } from '@confer/signaling-contracts';
-import { backends, backendsBanner, type Backend } from './support/backends';
+import { backends, backendsBanner, fakeBackend, type Backend } from './support/backends';
 import { joinRoom, produce } from './support/scenario';
 import { TestClient } from './support/test-client';
 import { TestServer } from './support/test-server';
 
 beforeAll(() => console.log(backendsBanner));
+
+describe('with the test double only', () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await TestServer.start(fakeBackend);
+  });
+  afterEach(() => server.stop());
+
+  it('announces the active speaker', async () => {
+    const alice = await server.client('alice');
+    const bob = await server.client('bob');
+    const a = await joinRoom(alice, 'r');
+    await joinRoom(bob, 'r');
+    const producerId = await produce(a, 'audio');
+    const observer = server.fake?.speakerObservers()[0];
+    await bob.until(() => observer?.producerIds.has(producerId) === true, 'producer observed');
+    observer?.speak(producerId);
+    expect(await bob.waitForNotification('activeSpeaker')).toEqual({ peerId: 'alice' });
+    await Promise.all([alice.close(), bob.close()]);
+  });
+
+  it('a dying worker resets its rooms with mediaReset, and the room can be set up again', async () => {
+    const alice = await server.client('alice');
+    const a = await joinRoom(alice, 'r');
+    await produce(a, 'audio');
+    const worker = [...(server.fake?.live.worker ?? [])][0] as unknown as { die(): void };
+    worker.die();
+    expect(await alice.waitForNotification('mediaReset')).toEqual({ reason: expect.any(String) });
+    expect(server.rooms.all()).toHaveLength(0);
+    expect(server.peers.get('alice')?.producers.size).toBe(0);
+    await alice.close();
+  });
+});
 
 describe.each(backends.map((b) => [b.name, b] as const))('signaling scenarios against the %s', (_name, backend: Backend) => {
   let server: TestServer;
@@ -197,6 +230,38 @@ describe.each(backends.map((b) => [b.name, b] as const))('signaling scenarios ag
     const tooLong = await alice.requestError('chatMessage', { text: 'x'.repeat(server.config.limits.maxChatLength + 1) });
     expect(tooLong.code).toBe('limit_exceeded');
     expect((await alice.requestError('chatMessage', { text: '' })).code).toBe('invalid_request');
+  });
+
+  it('serves the remaining media methods on own objects: stats, ICE restart, layers, priority, key frame, display name', async () => {
+    const alice = await track(server.client('alice'));
+    const bob = await track(server.client('bob'));
+    const a = await joinRoom(alice, 'r');
+    await joinRoom(bob, 'r');
+    const producerId = await produce(a, 'video');
+    await bob.until(() => bob.serverRequestsOf('newConsumer').length === 1, 'newConsumer');
+    const consumerId = bob.serverRequestsOf('newConsumer')[0].id;
+    const transportId = a.sendTransportId ?? '';
+    expect((await alice.request('getTransportStats', { transportId })).stats.length).toBeGreaterThan(0);
+    expect(Array.isArray((await alice.request('getProducerStats', { producerId })).stats)).toBe(true);
+    expect(Array.isArray((await bob.request('getConsumerStats', { consumerId })).stats)).toBe(true);
+    const { iceParameters } = await alice.request('restartIce', { transportId });
+    expect(iceParameters.usernameFragment).toEqual(expect.any(String));
+    await bob.request('setConsumerPreferredLayers', { consumerId, spatialLayer: 0, temporalLayer: 0 });
+    await bob.request('setConsumerPriority', { consumerId, priority: 2 });
+    await bob.request('requestConsumerKeyFrame', { consumerId });
+    await alice.request('changeDisplayName', { displayName: 'Alice L.' });
+    expect(await bob.waitForNotification('peerDisplayNameChanged')).toEqual({ peerId: 'alice', displayName: 'Alice L.', oldDisplayName: 'alice' });
+  });
+
+  it('a recv transport created after join receives the room’s media', async () => {
+    const alice = await track(server.client('alice'));
+    const bob = await track(server.client('bob'));
+    const a = await joinRoom(alice, 'r');
+    await produce(a, 'audio');
+    await joinRoom(bob, 'r', { recv: false });
+    expect(bob.serverRequestsOf('newConsumer')).toHaveLength(0);
+    await bob.request('createWebRtcTransport', { direction: 'recv' });
+    await bob.until(() => bob.serverRequestsOf('newConsumer').length === 1, 'newConsumer after recv transport');
   });
 
   it('simultaneous first joins create one router', async () => {

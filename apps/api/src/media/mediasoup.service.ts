@@ -150,6 +150,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
       for (const listener of this.workerDiedListeners) listener(index);
       if (!this.closing) {
         setTimeout(() => {
+          if (this.closing) return;
           this.startWorker(index).catch((e: Error) => this.logger.error(`worker restart failed | index=${index} error=${e.message}`));
         }, 2000).unref();
       }

@@ -71,7 +71,7 @@ export class FakeWorker extends FakeEntity {
   protected readonly entityKind = 'worker';
   protected readonly method = 'WORKER';
   readonly pid = 100000 + Math.floor(Math.random() * 100000);
-  readonly died = false;
+  died = false;
   readonly routers = new Set<FakeRouter>();
 
   constructor(registry: FakeMediasoup, appData: AppData) {
@@ -103,6 +103,14 @@ export class FakeWorker extends FakeEntity {
     if (this.closed) return;
     for (const router of [...this.routers]) router.workerClosed();
     this.markClosed();
+  }
+
+  /** Test hook: the worker process dies, as mediasoup reports it (`died`, then everything closes). */
+  die(): void {
+    if (this.closed) return;
+    this.died = true;
+    this.close();
+    this.emit('died', new Error(`[pid:${this.pid}, code:1, signal:null]`));
   }
 }
 
