@@ -1,0 +1,118 @@
+import { Injectable, computed, inject, signal } from '@angular/core';
+import { ChatService, FileTransferService, MediaPermissionError, MediaSession } from '@confer/media';
+import { SignalingError } from '@confer/signaling-contracts';
+import { TokenService } from './token.service';
+
+/** What the join screen hands to the call. */
+export interface JoinRequest {
+  displayName: string;
+  roomId: string;
+  micOn: boolean;
+  cameraOn: boolean;
+  micDeviceId?: string;
+  cameraDeviceId?: string;
+}
+
+/** A message shown above the room (permissions, server errors, media unavailable). */
+export interface Notice {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
+}
+
+export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The app's use of the SDK: gets a token, joins, turns devices on, and turns
+ * SDK errors into sentences for the user.
+ */
+@Injectable({ providedIn: 'root' })
+export class CallService {
+  readonly session = inject(MediaSession);
+  private readonly chat = inject(ChatService);
+  private readonly files = inject(FileTransferService);
+  private readonly tokens = inject(TokenService);
+  private readonly noticesCell = signal<readonly Notice[]>([]);
+  private readonly roomCell = signal<string | null>(null);
+  private readonly nameCell = signal<string>('');
+  private nextNotice = 1;
+
+  readonly notices = this.noticesCell.asReadonly();
+  readonly roomId = this.roomCell.asReadonly();
+  readonly displayName = this.nameCell.asReadonly();
+  /** True from the moment the user pressed "Join" until they leave. */
+  readonly inRoom = computed(() => {
+    const state = this.session.state();
+    return state === 'joining' || state === 'joined' || state === 'reconnecting';
+  });
+
+  /** Joins; resolves false (with a notice) when joining failed. */
+  async join(request: JoinRequest): Promise<boolean> {
+    this.noticesCell.set([]);
+    this.roomCell.set(request.roomId);
+    this.nameCell.set(request.displayName);
+    try {
+      const token = await this.tokens.token(request.displayName, request.roomId);
+      await this.session.join({ token, roomId: request.roomId, displayName: request.displayName });
+    } catch (error) {
+      this.notify('error', describeError(error));
+      return false;
+    }
+    if (!this.session.mediaAvailable()) {
+      this.notify('info', 'Media unavailable: the server has no media worker right now. Chat, participants and file transfer still work.');
+      return true;
+    }
+    if (request.micOn) await this.attempt(() => this.session.enableMic(request.micDeviceId));
+    if (request.cameraOn) await this.attempt(() => this.session.enableCamera(request.cameraDeviceId));
+    return true;
+  }
+
+  async leave(): Promise<void> {
+    await this.session.leave();
+    this.chat.clear();
+    this.files.clearFinished();
+    this.roomCell.set(null);
+  }
+
+  /** Runs a media action and turns its failure into a notice. */
+  async attempt(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      this.notify('error', describeError(error));
+    }
+  }
+
+  notify(kind: Notice['kind'], text: string): void {
+    const id = this.nextNotice++;
+    this.noticesCell.update((list) => [...list.filter((n) => n.text !== text), { id, kind, text }]);
+  }
+
+  dismiss(id: number): void {
+    this.noticesCell.update((list) => list.filter((n) => n.id !== id));
+  }
+}
+
+/** A sentence for the user from any error the SDK or the server produces. */
+export function describeError(error: unknown): string {
+  if (error instanceof MediaPermissionError) return error.message;
+  if (error instanceof SignalingError) {
+    switch (error.code) {
+      case 'unauthenticated':
+        return `Your access token was refused (${error.reason}). Open Confer again from your portal.`;
+      case 'forbidden':
+        return `Not allowed: ${error.reason}`;
+      case 'limit_exceeded':
+        return `Limit reached: ${error.reason}`;
+      case 'media_unavailable':
+        return 'Media unavailable: the server has no media worker right now.';
+      case 'unsupported_version':
+        return 'This page is out of date. Reload it to get the latest version.';
+      case 'timeout':
+        return `The server did not answer in time (${error.reason}).`;
+      default:
+        return `Server error: ${error.reason}`;
+    }
+  }
+  return (error as Error)?.message ?? String(error);
+}

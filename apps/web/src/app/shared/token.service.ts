@@ -1,0 +1,92 @@
+import { DestroyRef, Injectable, inject } from '@angular/core';
+
+/** Message an embedding portal posts to hand over a token: `{ type: 'confer:token', token }`. */
+export interface TokenMessage {
+  type: 'confer:token';
+  token: string;
+}
+
+/**
+ * Where the join token comes from.
+ *
+ * - Portal hand-over, URL fragment: the portal opens `https://confer.example/#token=<jwt>`
+ *   (optionally `&room=<id>&name=<display name>`). The fragment never reaches a server
+ *   or its logs; the app reads it once and removes it with `history.replaceState`.
+ * - Portal hand-over, postMessage: a portal embedding Confer in an iframe posts
+ *   `{ type: 'confer:token', token }` to it. Only origins listed in
+ *   `<meta name="confer-portal-origins" content="https://portal.example …">` (or the
+ *   app's own origin) are accepted.
+ * - Development: with no handed-over token, the app asks `POST /api/dev/token`, which
+ *   exists only when the API runs with `DEV_TOKENS=true`.
+ *
+ * A token is never read from the query string.
+ */
+@Injectable({ providedIn: 'root' })
+export class TokenService {
+  private handedOver: string | null = null;
+  private readonly hints: { room?: string; name?: string } = {};
+  private readonly allowedOrigins: string[];
+
+  constructor() {
+    const meta = globalThis.document?.querySelector('meta[name="confer-portal-origins"]')?.getAttribute('content') ?? '';
+    this.allowedOrigins = [globalThis.location.origin, ...meta.split(/\s+/).filter(Boolean)];
+    this.readFragment();
+    const onMessage = (event: MessageEvent) => this.onMessage(event);
+    globalThis.addEventListener('message', onMessage);
+    inject(DestroyRef).onDestroy(() => globalThis.removeEventListener('message', onMessage));
+  }
+
+  /** Room and name the portal suggested in the fragment, if any. */
+  get suggestions(): { room?: string; name?: string } {
+    return this.hints;
+  }
+
+  /** True when the portal handed over a token. */
+  get hasHandedOverToken(): boolean {
+    return this.handedOver !== null;
+  }
+
+  /** The handed-over token, or one from the development endpoint. */
+  async token(displayName: string, roomId: string): Promise<string> {
+    if (this.handedOver) return this.handedOver;
+    let response: Response;
+    try {
+      response = await fetch('/api/dev/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ displayName, roomId }),
+      });
+    } catch {
+      throw new Error('The server cannot be reached. Check your connection and try again.');
+    }
+    if (response.status === 404) {
+      throw new Error('No access token: open Confer from your company portal.');
+    }
+    if (!response.ok) throw new Error(`Could not get an access token (HTTP ${response.status}).`);
+    const body = (await response.json()) as { token?: string };
+    if (!body.token) throw new Error('The server returned no access token.');
+    return body.token;
+  }
+
+  private readFragment(): void {
+    const hash = globalThis.location?.hash ?? '';
+    if (!hash.includes('token=')) return;
+    const params = new URLSearchParams(hash.slice(1));
+    this.handedOver = params.get('token');
+    this.hints.room = params.get('room') ?? undefined;
+    this.hints.name = params.get('name') ?? undefined;
+    // Remove the token from the address bar and history.
+    const { pathname, search } = globalThis.location;
+    globalThis.history.replaceState(globalThis.history.state, '', `${pathname}${search}`);
+  }
+
+  private onMessage(event: MessageEvent): void {
+    const data = event.data as Partial<TokenMessage> | null;
+    if (!data || data.type !== 'confer:token' || typeof data.token !== 'string') return;
+    if (!this.allowedOrigins.includes(event.origin)) {
+      console.warn(`[TokenService] token from untrusted origin ${event.origin} ignored`);
+      return;
+    }
+    this.handedOver = data.token;
+  }
+}
