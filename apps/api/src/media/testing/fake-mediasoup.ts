@@ -57,11 +57,15 @@ abstract class FakeEntity extends EventEmitter {
     if (this.closed) throw new Error(`Channel request handler with ID ${this.id} not found [method:${this.method}_${request}]`);
   }
 
-  /** Marks closed, unregisters and emits observer `close`; true if it was open. */
-  protected markClosed(): boolean {
+  /**
+   * Marks closed and unregisters, emits `event` (e.g. `transportclose`) and then
+   * observer `close`, in mediasoup's order; true if it was open.
+   */
+  protected markClosed(event?: string): boolean {
     if (this.closed) return false;
     this.closed = true;
     this.registry.live[this.entityKind].delete(this);
+    if (event) this.emit(event);
     this.observer.emit('close');
     return true;
   }
@@ -197,8 +201,7 @@ export class FakeRouter extends FakeEntity {
   workerClosed(): void {
     if (this.closed) return;
     this.closeChildren();
-    this.markClosed();
-    this.emit('workerclose');
+    this.markClosed('workerclose');
   }
 
   private closeChildren(): void {
@@ -380,8 +383,7 @@ export class FakeWebRtcTransport extends FakeEntity {
   routerClosed(): void {
     if (this.closed) return;
     this.closeChildren();
-    this.markClosed();
-    this.emit('routerclose');
+    this.markClosed('routerclose');
   }
 
   private closeChildren(): void {
@@ -442,9 +444,8 @@ export class FakeProducer extends FakeEntity {
 
   /** @internal */
   transportClosed(): void {
-    if (!this.markClosed()) return;
+    if (!this.markClosed('transportclose')) return;
     this.afterClose();
-    this.emit('transportclose');
   }
 
   private afterClose(): void {
@@ -522,15 +523,13 @@ export class FakeConsumer extends FakeEntity {
 
   /** @internal */
   transportClosed(): void {
-    if (!this.markClosed()) return;
     this.producer.consumers.delete(this);
-    this.emit('transportclose');
+    this.markClosed('transportclose');
   }
 
   /** @internal */
   producerClosed(): void {
-    if (!this.markClosed()) return;
-    this.emit('producerclose');
+    this.markClosed('producerclose');
   }
 
   /** @internal */
@@ -570,9 +569,8 @@ export class FakeDataProducer extends FakeEntity {
 
   /** @internal */
   transportClosed(): void {
-    if (!this.markClosed()) return;
+    if (!this.markClosed('transportclose')) return;
     this.afterClose();
-    this.emit('transportclose');
   }
 
   private afterClose(): void {
@@ -616,15 +614,13 @@ export class FakeDataConsumer extends FakeEntity {
 
   /** @internal */
   transportClosed(): void {
-    if (!this.markClosed()) return;
     this.dataProducer.dataConsumers.delete(this);
-    this.emit('transportclose');
+    this.markClosed('transportclose');
   }
 
   /** @internal */
   dataProducerClosed(): void {
-    if (!this.markClosed()) return;
-    this.emit('dataproducerclose');
+    this.markClosed('dataproducerclose');
   }
 }
 
@@ -667,7 +663,7 @@ export class FakeActiveSpeakerObserver extends FakeEntity {
 
   /** @internal */
   routerClosed(): void {
-    if (this.markClosed()) this.emit('routerclose');
+    this.markClosed('routerclose');
   }
 }
 
