@@ -31,8 +31,9 @@ describe('HTTP endpoints', () => {
     await client.close();
   });
 
-  it('GET /api/health reports media availability', async () => {
+  it('GET /health and /api/health report media availability', async () => {
     server = await TestServer.start(null);
+    expect((await fetch(`${server.httpUrl}/health`)).status).toBe(200);
     const health = (await (await fetch(`${server.httpUrl}/api/health`)).json()) as { status: string; mediaAvailable: boolean; media: string };
     expect(health).toMatchObject({ status: 'ok', mediaAvailable: false });
     expect(health.media).toMatch(/no mediasoup worker/);

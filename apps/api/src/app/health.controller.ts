@@ -2,15 +2,15 @@ import { Controller, Get } from '@nestjs/common';
 import { MediasoupService } from '../media/mediasoup.service';
 import { RoomsService } from '../rooms/rooms.service';
 
-/** `GET /api/health`: liveness plus whether media is available and why not. */
-@Controller('api/health')
+/** `GET /health` (and `/api/health`, through the web dev proxy): liveness plus whether media is available and why not. */
+@Controller()
 export class HealthController {
   constructor(
     private readonly mediasoup: MediasoupService,
     private readonly rooms: RoomsService,
   ) {}
 
-  @Get()
+  @Get(['health', 'api/health'])
   health(): { status: 'ok'; mediaAvailable: boolean; media: string; workers: number; rooms: number } {
     return {
       status: 'ok',
