@@ -1,0 +1,255 @@
+/**
+ * The e2e harness: builds/starts the API serving the built web app, launches
+ * Debian's Chromium with fake media devices, and records scenario results.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = path.resolve(__dirname, '../../..');
+export const ARTIFACTS = process.env['E2E_ARTIFACTS'] ?? path.join(ROOT, 'apps/web/e2e/artifacts');
+export const WEB_ROOT = path.join(ROOT, 'dist/apps/web/browser');
+const API_MAIN = path.join(ROOT, 'dist/apps/api/main.js');
+const MEDIASOUP_VERSION = '3.27.1';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+  '--auto-select-desktop-capture-source=Entire screen',
+];
+
+export function log(message: string): void {
+  process.stdout.write(`[e2e] ${message}\n`);
+}
+
+/** Same search order as the API's resolveWorkerBin(); the API's /api/health has the last word. */
+export function findWorker(): string | null {
+  const candidates = [
+    process.env['MEDIASOUP_WORKER_BIN'],
+    `/usr/local/lib/mediasoup/mediasoup-worker-${MEDIASOUP_VERSION}`,
+    path.join(ROOT, 'node_modules/mediasoup/worker/out/Release/mediasoup-worker'),
+  ];
+  for (const file of candidates) {
+    if (!file) continue;
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+export function ensureBuilds(): void {
+  if (!existsSync(path.join(WEB_ROOT, 'index.html'))) {
+    throw new Error(`no web build at ${WEB_ROOT}: run "nx run web:build" (the e2e target depends on it)`);
+  }
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'tools/build-api.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('tools/build-api.mjs failed');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface Api {
+  baseUrl: string;
+  mediaAvailable: boolean;
+  mediaDetail: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the built API on a free loopback port, serving the web app; waits for /api/health. */
+export async function startApi(): Promise<Api> {
+  const port = await freePort();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const logFile = createWriteStream(path.join(ARTIFACTS, 'api.log'));
+  const child: ChildProcess = spawn(process.execPath, [API_MAIN], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DEV_TOKENS: 'true',
+      JWT_SECRET: randomBytes(24).toString('hex'),
+      WEB_ROOT,
+      RTC_LISTEN_IP: '127.0.0.1',
+      RTC_ANNOUNCED_ADDRESS: '127.0.0.1',
+      MEDIASOUP_NUM_WORKERS: '1',
+      LOG_LEVEL: process.env['E2E_API_LOG_LEVEL'] ?? 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(logFile);
+  child.stderr?.pipe(logFile);
+  let exited: number | null = null;
+  child.once('exit', (code) => (exited = code ?? -1));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  let health = null as { mediaAvailable?: boolean; media?: string } | null;
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new Error(`API exited with code ${exited} (see ${path.join(ARTIFACTS, 'api.log')})`);
+    try {
+      const response = await fetch(`${baseUrl}/api/health`);
+      if (response.ok) {
+        health = (await response.json()) as { mediaAvailable?: boolean; media?: string };
+        break;
+      }
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!health) {
+    child.kill('SIGKILL');
+    throw new Error('API did not become healthy in 20 s');
+  }
+  return {
+    baseUrl,
+    mediaAvailable: Boolean(health.mediaAvailable),
+    mediaDetail: String(health.media ?? ''),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Collects every RTCPeerConnection the page creates, so a scenario can read
+ * inbound-rtp stats without a hook in the app.
+ */
+const PEER_CONNECTION_SPY = `
+  (() => {
+    const Native = window.RTCPeerConnection;
+    if (!Native) return;
+    window.__pcs = [];
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args) { super(...args); window.__pcs.push(this); }
+    };
+  })();
+`;
+
+/** One browser context = one participant. */
+export interface Participant {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+  peerId: string;
+}
+
+export async function newContext(browser: Browser, baseUrl: string, initScript?: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(PEER_CONNECTION_SPY);
+  if (initScript) await context.addInitScript(initScript);
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (error) => log(`  page error: ${error.message}`));
+  return { context, page };
+}
+
+/** Opens the app, fills the join form and waits until joined. */
+export async function join(
+  browser: Browser,
+  baseUrl: string,
+  name: string,
+  room: string,
+  options: { camera?: boolean; mic?: boolean } = {},
+): Promise<Participant> {
+  const { context, page } = await newContext(browser, baseUrl);
+  await page.goto('/');
+  await page.getByTestId('display-name').fill(name);
+  await page.getByTestId('room-id').fill(room);
+  if (options.camera === false) await page.getByTestId('camera-on').uncheck();
+  if (options.mic === false) await page.getByTestId('mic-on').uncheck();
+  await page.getByTestId('join-button').click();
+  await page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor();
+  const peerId = (await page.locator('cf-tile[data-local="true"]').first().getAttribute('data-peer-id')) ?? '';
+  return { name, context, page, peerId };
+}
+
+export async function leaveAll(participants: Participant[]): Promise<void> {
+  await Promise.all(participants.map((p) => p.context.close().catch(() => undefined)));
+}
+
+// ---- results -------------------------------------------------------------------------
+
+export type Outcome = { name: string; status: 'passed' | 'failed' | 'skipped'; detail: string; ms: number };
+
+export class Results {
+  readonly outcomes: Outcome[] = [];
+
+  async run(name: string, skipReason: string | null, fn: () => Promise<void>): Promise<void> {
+    if (skipReason) {
+      this.outcomes.push({ name, status: 'skipped', detail: skipReason, ms: 0 });
+      log(`SKIP ${name} — ${skipReason}`);
+      return;
+    }
+    const start = Date.now();
+    log(`RUN  ${name}`);
+    try {
+      await fn();
+      const ms = Date.now() - start;
+      this.outcomes.push({ name, status: 'passed', detail: '', ms });
+      log(`PASS ${name} (${ms} ms)`);
+    } catch (error) {
+      const ms = Date.now() - start;
+      const detail = (error as Error)?.message?.split('\n')[0] ?? String(error);
+      this.outcomes.push({ name, status: 'failed', detail, ms });
+      log(`FAIL ${name} (${ms} ms) — ${detail}`);
+    }
+  }
+
+  skipAll(names: string[], reason: string): void {
+    for (const name of names) this.outcomes.push({ name, status: 'skipped', detail: reason, ms: 0 });
+  }
+
+  summary(): { passed: number; failed: number; skipped: number } {
+    const count = (s: Outcome['status']) => this.outcomes.filter((o) => o.status === s).length;
+    process.stdout.write('\n===== e2e summary =====\n');
+    for (const o of this.outcomes) {
+      const label = o.status === 'passed' ? 'PASS' : o.status === 'failed' ? 'FAIL' : 'SKIP';
+      process.stdout.write(`${label}  ${o.name}${o.ms ? ` (${o.ms} ms)` : ''}${o.detail ? ` — ${o.detail}` : ''}\n`);
+    }
+    return { passed: count('passed'), failed: count('failed'), skipped: count('skipped') };
+  }
+}
+
+/** Polls `fn` until it returns true or `timeoutMs` passes; throws `message` then. */
+export async function eventually(fn: () => Promise<boolean>, message: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(message);
+}

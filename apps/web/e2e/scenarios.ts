@@ -1,0 +1,226 @@
+/**
+ * Browser scenarios. UI-level ones (join, peers, chat, files, errors) run against
+ * any server; media ones need a real mediasoup worker and are skipped without.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, eventually, join, leaveAll, log, newContext, type Participant, type Results } from './harness';
+
+/** Sum of inbound-rtp audio bytes over every RTCPeerConnection of the page. */
+function inboundAudioBytes(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const pcs = ((window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? []).filter((pc) => pc.connectionState !== 'closed');
+    let total = 0;
+    for (const pc of pcs) {
+      const stats = await pc.getStats();
+      stats.forEach((s: { type: string; kind?: string; bytesReceived?: number }) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') total += s.bytesReceived ?? 0;
+      });
+    }
+    return total;
+  });
+}
+
+/** The tile's video has frames and its clock advances. */
+async function videoPlaying(page: Page, peerId: string, source: 'webcam' | 'screen'): Promise<boolean> {
+  const selector = `cf-tile[data-peer-id="${peerId}"][data-source="${source}"] video`;
+  const first = await page.evaluate((sel) => {
+    const v = document.querySelector<HTMLVideoElement>(sel);
+    return v ? { w: v.videoWidth, t: v.currentTime } : null;
+  }, selector);
+  if (!first || first.w === 0) return false;
+  await page.waitForTimeout(700);
+  const second = await page.evaluate((sel) => document.querySelector<HTMLVideoElement>(sel)?.currentTime ?? 0, selector);
+  return second > first.t;
+}
+
+async function peerListed(page: Page, peerId: string): Promise<boolean> {
+  return (await page.locator(`[data-testid="peer"][data-peer-id="${peerId}"]`).count()) > 0;
+}
+
+export interface ScenarioContext {
+  browser: Browser;
+  baseUrl: string;
+  results: Results;
+  /** Null when media scenarios can run; otherwise why not. */
+  mediaSkip: string | null;
+  mediaAvailable: boolean;
+}
+
+export async function runScenarios({ browser, baseUrl, results, mediaSkip, mediaAvailable }: ScenarioContext): Promise<void> {
+  const room = `e2e-${randomBytes(3).toString('hex')}`;
+  // Assigned inside scenario callbacks; `as` keeps TypeScript from narrowing them to null.
+  let a = null as Participant | null;
+  let b = null as Participant | null;
+  let c = null as Participant | null;
+  const pair = (): [Participant, Participant] => {
+    if (!a || !b) throw new Error('the two-participant set-up failed earlier');
+    return [a, b];
+  };
+
+  await results.run('join screen: name, room, camera preview, device pickers (screenshot)', null, async () => {
+    const { context, page } = await newContext(browser, baseUrl);
+    try {
+      await page.goto('/');
+      await page.getByTestId('join-button').waitFor();
+      await page.getByTestId('display-name').fill('Ada');
+      await eventually(() => page.evaluate(() => (document.querySelector('video')?.videoWidth ?? 0) > 0), 'camera preview did not play');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'join-screen.png') });
+      const labels = await page.locator('button').evaluateAll((buttons) => buttons.filter((b) => !b.getAttribute('aria-label') && !b.textContent?.trim()).length);
+      if (labels > 0) throw new Error(`${labels} unlabelled buttons`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  await results.run('two participants join one room and list each other', null, async () => {
+    a = await join(browser, baseUrl, 'Alice', room);
+    b = await join(browser, baseUrl, 'Bob', room);
+    const [pa, pb] = pair();
+    await eventually(() => peerListed(pa.page, pb.peerId), 'Alice does not list Bob');
+    await eventually(() => peerListed(pb.page, pa.peerId), 'Bob does not list Alice');
+    await pa.page.locator(`cf-tile[data-peer-id="${pb.peerId}"][data-source="webcam"]`).waitFor();
+    if (!mediaAvailable) {
+      const notice = await pa.page.getByTestId('notice').allTextContents();
+      if (!notice.some((t) => t.includes('Media unavailable'))) throw new Error('no "media unavailable" message without a worker');
+    }
+    await pa.page.screenshot({ path: path.join(ARTIFACTS, 'room-two-participants.png') });
+  });
+
+  await results.run('media: each sees the other\'s video playing (videoWidth > 0, currentTime advancing)', mediaSkip, async () => {
+    const [pa, pb] = pair();
+    await eventually(() => videoPlaying(pa.page, pb.peerId, 'webcam'), 'Alice does not see Bob\'s video playing', 20_000);
+    await eventually(() => videoPlaying(pb.page, pa.peerId, 'webcam'), 'Bob does not see Alice\'s video playing', 20_000);
+    await pa.page.screenshot({ path: path.join(ARTIFACTS, 'room-two-participants.png') });
+  });
+
+  await results.run('media: each hears the other (inbound audio bytes grow)', mediaSkip, async () => {
+    for (const p of pair()) {
+      const before = await inboundAudioBytes(p.page);
+      await eventually(async () => (await inboundAudioBytes(p.page)) > before + 1000, `${p.name}'s inbound audio bytes do not grow`);
+    }
+  });
+
+  await results.run('media: mute stops the other side\'s inbound audio bytes; unmute restarts them', mediaSkip, async () => {
+    const [pa, pb] = pair();
+    await pa.page.getByTestId('toggle-mic').click();
+    await pa.page.locator('[data-testid="toggle-mic"][aria-pressed="false"]').waitFor();
+    await pb.page.locator(`cf-tile[data-peer-id="${pa.peerId}"] [data-testid="mic-muted"]`).waitFor();
+    await pb.page.waitForTimeout(1000); // packets in flight drain
+    const x = await inboundAudioBytes(pb.page);
+    await pb.page.waitForTimeout(1500);
+    const y = await inboundAudioBytes(pb.page);
+    if (y - x > 500) throw new Error(`Bob still receives audio after Alice muted (${y - x} bytes in 1.5 s)`);
+    await pa.page.getByTestId('toggle-mic').click();
+    await eventually(async () => (await inboundAudioBytes(pb.page)) > y + 1000, 'audio did not come back after unmute');
+  });
+
+  await results.run('media: screen share appears as a separate tile and plays', mediaSkip, async () => {
+    const [pa, pb] = pair();
+    await pa.page.getByTestId('toggle-screen').click();
+    await pb.page.locator(`cf-tile[data-peer-id="${pa.peerId}"][data-source="screen"]`).waitFor();
+    await eventually(() => videoPlaying(pb.page, pa.peerId, 'screen'), 'the screen share does not play for Bob', 20_000);
+    if (!(await videoPlaying(pb.page, pa.peerId, 'webcam'))) throw new Error('Alice\'s camera tile stopped while sharing');
+    await pa.page.getByTestId('toggle-screen').click();
+    await eventually(async () => (await pb.page.locator(`cf-tile[data-peer-id="${pa.peerId}"][data-source="screen"]`).count()) === 0, 'screen tile not removed after stop');
+  });
+
+  await results.run('chat: a message arrives intact', null, async () => {
+    const [pa, pb] = pair();
+    const text = `Hello Bob — “quotes”, ünïcödé, emoji 🎉 ${randomBytes(4).toString('hex')}`;
+    await pa.page.getByTestId('chat-input').fill(text);
+    await pa.page.getByTestId('chat-send').click();
+    await eventually(async () => (await pb.page.getByTestId('chat-message').allTextContents()).some((t) => t.includes(text)), 'Bob did not get the message');
+    await eventually(async () => (await pa.page.getByTestId('chat-message').allTextContents()).some((t) => t.includes(text)), 'Alice does not see her own message');
+  });
+
+  await results.run('file transfer: a small file arrives intact (SHA-256 verified on both ends)', null, async () => {
+    const [pa, pb] = pair();
+    const content = randomBytes(150 * 1024);
+    const sha = createHash('sha256').update(content).digest('hex');
+    await pa.page.getByTestId('file-recipient').selectOption(pb.peerId);
+    await pa.page.getByTestId('file-input').setInputFiles({ name: 'sample.bin', mimeType: 'application/octet-stream', buffer: content });
+    await pa.page.getByTestId('file-send').click();
+    await pb.page.locator('[data-testid="transfer"][data-direction="incoming"][data-status="offered"]').waitFor();
+    await pb.page.getByTestId('file-accept').click();
+    const link = pb.page.getByTestId('file-download');
+    await link.waitFor();
+    await pa.page.locator('[data-testid="transfer"][data-direction="outgoing"][data-status="completed"]').waitFor();
+    const href = (await link.getAttribute('href')) ?? '';
+    const received = await pb.page.evaluate(async (url) => {
+      const bytes = await (await fetch(url)).arrayBuffer();
+      const digest = await crypto.subtle.digest('SHA-256', bytes);
+      return { size: bytes.byteLength, sha: Array.from(new Uint8Array(digest), (x) => x.toString(16).padStart(2, '0')).join('') };
+    }, href);
+    if (received.size !== content.length || received.sha !== sha) throw new Error(`file differs: ${received.size} bytes, sha ${received.sha}`);
+  });
+
+  await results.run('three participants: everyone lists the other two', null, async () => {
+    const [pa, pb] = pair();
+    c = await join(browser, baseUrl, 'Carol', room);
+    const pc = c;
+    for (const [viewer, others] of [
+      [pa, [pb, pc]],
+      [pb, [pa, pc]],
+      [pc, [pa, pb]],
+    ] as const) {
+      for (const other of others) await eventually(() => peerListed(viewer.page, other.peerId), `${viewer.name} does not list ${other.name}`);
+    }
+  });
+
+  await results.run('media: three participants each see two remote videos playing', mediaSkip, async () => {
+    const [pa, pb] = pair();
+    if (!c) throw new Error('Carol did not join');
+    const all = [pa, pb, c];
+    for (const viewer of all) {
+      for (const other of all.filter((p) => p !== viewer)) {
+        await eventually(() => videoPlaying(viewer.page, other.peerId, 'webcam'), `${viewer.name} does not see ${other.name}'s video`, 20_000);
+      }
+    }
+  });
+
+  await results.run('leaving removes the participant and their tile for the others', null, async () => {
+    const [pa, pb] = pair();
+    if (!c) throw new Error('Carol did not join');
+    const gone = c;
+    await gone.page.getByTestId('leave').click();
+    await gone.page.getByTestId('join-screen').waitFor();
+    for (const viewer of [pa, pb]) {
+      await eventually(
+        async () => !(await peerListed(viewer.page, gone.peerId)) && (await viewer.page.locator(`cf-tile[data-peer-id="${gone.peerId}"]`).count()) === 0,
+        `${viewer.name} still shows Carol`,
+      );
+    }
+  });
+
+  await results.run('errors: a refused token is explained', null, async () => {
+    const { context, page } = await newContext(browser, baseUrl);
+    try {
+      await page.goto('/#token=not-a-valid-token');
+      if ((await page.evaluate(() => location.href)).includes('token')) throw new Error('the token stayed in the URL');
+      await page.getByTestId('display-name').fill('Mallory');
+      await page.getByTestId('room-id').fill(room);
+      await page.getByTestId('join-button').click();
+      await eventually(async () => (await page.getByTestId('join-error').allTextContents()).some((t) => /refused/i.test(t)), 'no "token refused" message');
+    } finally {
+      await context.close();
+    }
+  });
+
+  await results.run('errors: denied camera/microphone is explained', null, async () => {
+    const deny = `navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));`;
+    const { context, page } = await newContext(browser, baseUrl, deny);
+    try {
+      await page.goto('/');
+      const text = await page.getByTestId('preview-error').textContent();
+      if (!text || !/denied/i.test(text)) throw new Error(`unexpected message: ${text}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  const remaining = [a, b, c].filter((p): p is Participant => p !== null);
+  await leaveAll(remaining);
+  log(`room ${room} done`);
+}
