@@ -264,6 +264,16 @@ describe.each(backends.map((b) => [b.name, b] as const))('signaling scenarios ag
     await bob.until(() => bob.serverRequestsOf('newConsumer').length === 1, 'newConsumer after recv transport');
   });
 
+  it('uses a WebRtcServer per worker when WEBRTC_SERVER_PORT is set', async () => {
+    await server.stop();
+    const port = 45000 + Math.floor(Math.random() * 900);
+    server = await TestServer.start(backend, { WEBRTC_SERVER_PORT: String(port) });
+    const alice = await track(server.client('alice'));
+    await alice.request('getRouterRtpCapabilities', { roomId: 'r' });
+    const t = await alice.request('createWebRtcTransport', { direction: 'send' });
+    expect(t.iceCandidates.map((c) => [c.address, c.port])).toContainEqual(['127.0.0.1', port]);
+  });
+
   it('simultaneous first joins create one router', async () => {
     const cs = await Promise.all(['a', 'b', 'c', 'd'].map((n) => track(server.client(n))));
     await Promise.all(cs.map((c) => c.request('getRouterRtpCapabilities', { roomId: 'race' })));
