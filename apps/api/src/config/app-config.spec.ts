@@ -20,7 +20,16 @@ describe('loadConfig', () => {
     for (const name of declared) expect(documented).toContain(name);
   });
 
+  it('documents the defaults it applies', () => {
+    const actual = new EnvironmentVariables() as unknown as Record<string, unknown>;
+    for (const v of CONFIG_VARIABLES) {
+      if (v.default.startsWith('(') || v.default === 'CPU count') continue;
+      expect([v.name, JSON.stringify(actual[v.name])]).toEqual([v.name, /^[[{]/.test(v.default) ? v.default : JSON.stringify(/^\d+$/.test(v.default) ? Number(v.default) : v.default === 'false' ? false : v.default)]);
+    }
+  });
+
   it.each([
+    [{ RTC_LISTEN_IP: '0.0.0.0' }, /RTC_LISTEN_IP=0.0.0.0 needs RTC_ANNOUNCED_ADDRESS/],
     [{ PORT: 'abc' }, /PORT="abc"/],
     [{ RTC_LISTEN_IP: 'localhost' }, /RTC_LISTEN_IP/],
     [{ MEDIASOUP_LOG_LEVEL: 'loud' }, /MEDIASOUP_LOG_LEVEL/],

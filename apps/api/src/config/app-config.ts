@@ -161,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
   const errors = validateSync(vars, { skipMissingProperties: false });
   const problems: string[] = errors.length ? [describe(errors)] : [];
   if (!isIceServerList(vars.ICE_SERVERS)) problems.push(`ICE_SERVERS: must be a JSON array of {urls, username?, credential?}`);
+  if ((vars.RTC_LISTEN_IP === '0.0.0.0' || vars.RTC_LISTEN_IP === '::') && !vars.RTC_ANNOUNCED_ADDRESS) {
+    problems.push(`RTC_LISTEN_IP=${vars.RTC_LISTEN_IP} needs RTC_ANNOUNCED_ADDRESS: clients cannot reach a wildcard address`);
+  }
   if (vars.RTC_MIN_PORT > vars.RTC_MAX_PORT) problems.push(`RTC_MIN_PORT=${vars.RTC_MIN_PORT} is above RTC_MAX_PORT=${vars.RTC_MAX_PORT}`);
   const chunkWire = Math.ceil(vars.FILE_CHUNK_BYTES / 3) * 4 + 1024;
   if (vars.MAX_MESSAGE_BYTES < chunkWire) {
