@@ -86,6 +86,12 @@ export async function runScenarios({ browser, baseUrl, results, mediaSkip, media
       if (!notice.some((t) => t.includes('Media unavailable'))) throw new Error('no "media unavailable" message without a worker');
     }
     await pa.page.screenshot({ path: path.join(ARTIFACTS, 'room-two-participants.png') });
+    // Phone width: the side panel stacks below the grid and every control stays reachable.
+    await pb.page.setViewportSize({ width: 390, height: 844 });
+    await pb.page.screenshot({ path: path.join(ARTIFACTS, 'room-phone-width.png'), fullPage: true });
+    const overflow = await pb.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+    if (overflow) throw new Error('the room overflows horizontally at phone width');
+    await pb.page.setViewportSize({ width: 1280, height: 800 });
   });
 
   await results.run('media: each sees the other\'s video playing (videoWidth > 0, currentTime advancing)', mediaSkip, async () => {

@@ -1,11 +1,13 @@
 import { ChangeDetectionStrategy, Component, computed, inject, output } from '@angular/core';
-import { MediaSession } from '@confer/media';
+import { MediaDevicesService, MediaSession } from '@confer/media';
 import { CallService } from '../shared/call.service';
+import { IconComponent } from '../shared/icon.component';
 
 /** Microphone, camera, screen share and leave. */
 @Component({
   selector: 'cf-controls',
   changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [IconComponent],
   template: `
     <div class="bar" role="toolbar" aria-label="Call controls">
       <button
@@ -17,7 +19,7 @@ import { CallService } from '../shared/call.service';
         [disabled]="!media()"
         (click)="toggleMic()"
       >
-        {{ micLive() ? '🎙️' : '🔇' }} <span>{{ micLive() ? 'Mute' : 'Unmute' }}</span>
+        <cf-icon [name]="micLive() ? 'mic' : 'mic-off'" /> <span>{{ micLive() ? 'Mute' : 'Unmute' }}</span>
       </button>
       <button
         type="button"
@@ -28,7 +30,7 @@ import { CallService } from '../shared/call.service';
         [disabled]="!media()"
         (click)="toggleCamera()"
       >
-        📷 <span>{{ cameraOn() ? 'Stop video' : 'Start video' }}</span>
+        <cf-icon [name]="cameraOn() ? 'camera' : 'camera-off'" /> <span>{{ cameraOn() ? 'Stop video' : 'Start video' }}</span>
       </button>
       <button
         type="button"
@@ -38,23 +40,39 @@ import { CallService } from '../shared/call.service';
         [disabled]="!media()"
         (click)="toggleScreen()"
       >
-        🖥️ <span>{{ sharing() ? 'Stop sharing' : 'Share screen' }}</span>
+        <cf-icon name="screen" /> <span>{{ sharing() ? 'Stop sharing' : 'Share screen' }}</span>
       </button>
+      @if (media()) {
+        <select aria-label="Switch microphone" data-testid="switch-mic" (change)="switchMic($any($event.target).value)">
+          <option value="">Microphone…</option>
+          @for (d of devices.microphones(); track d.deviceId) {
+            <option [value]="d.deviceId" [selected]="d.deviceId === micDeviceId()">{{ d.label || 'Microphone' }}</option>
+          }
+        </select>
+        <select aria-label="Switch camera" data-testid="switch-camera" (change)="switchCamera($any($event.target).value)">
+          <option value="">Camera…</option>
+          @for (d of devices.cameras(); track d.deviceId) {
+            <option [value]="d.deviceId" [selected]="d.deviceId === cameraDeviceId()">{{ d.label || 'Camera' }}</option>
+          }
+        </select>
+      }
       <button type="button" class="danger" data-testid="leave" aria-label="Leave the meeting" (click)="leave.emit()">
-        ✖ <span>Leave</span>
+        <cf-icon name="leave" /> <span>Leave</span>
       </button>
     </div>
   `,
   styles: `
     .bar { display: flex; gap: 0.5rem; justify-content: center; flex-wrap: wrap; }
-    button { min-width: 3rem; }
+    button { min-width: 3rem; display: inline-flex; gap: 0.35rem; align-items: center; }
+    select { max-width: 11rem; }
     button.off { background: #633; color: #fff; }
-    @media (max-width: 560px) { button span { display: none; } button { font-size: 1.2rem; } }
+    @media (max-width: 560px) { button span { display: none; } button { font-size: 1.2rem; } select { max-width: 8rem; } }
   `,
 })
 export class ControlsComponent {
   private readonly session = inject(MediaSession);
   private readonly call = inject(CallService);
+  protected readonly devices = inject(MediaDevicesService);
   readonly leave = output<void>();
 
   protected readonly media = computed(() => this.session.mediaAvailable() && this.session.state() === 'joined');
@@ -63,6 +81,24 @@ export class ControlsComponent {
   protected readonly micLabel = computed(() => (!this.mic() ? 'Turn microphone on' : this.micLive() ? 'Mute microphone' : 'Unmute microphone'));
   protected readonly cameraOn = computed(() => this.session.localProducers().some((p) => p.source === 'webcam'));
   protected readonly sharing = computed(() => this.session.localProducers().some((p) => p.source === 'screen'));
+
+  protected readonly micDeviceId = computed(() => this.mic()?.deviceId ?? this.mic()?.track.getSettings?.().deviceId);
+  protected readonly cameraDeviceId = computed(() => {
+    const cam = this.session.localProducers().find((p) => p.source === 'webcam');
+    return cam?.deviceId ?? cam?.track.getSettings?.().deviceId;
+  });
+
+  constructor() {
+    void this.devices.refresh().catch(() => undefined);
+  }
+
+  protected switchMic(deviceId: string): Promise<void> {
+    return deviceId ? this.call.attempt(() => this.session.switchMic(deviceId)) : Promise.resolve();
+  }
+
+  protected switchCamera(deviceId: string): Promise<void> {
+    return deviceId ? this.call.attempt(() => this.session.switchCamera(deviceId)) : Promise.resolve();
+  }
 
   protected toggleMic(): Promise<void> {
     const mic = this.mic();

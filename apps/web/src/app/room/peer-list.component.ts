@@ -1,11 +1,13 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 import { MediaSession } from '@confer/media';
 import { CallService } from '../shared/call.service';
+import { IconComponent } from '../shared/icon.component';
 
 /** Everyone in the room, with microphone/camera state and who is speaking. */
 @Component({
   selector: 'cf-peer-list',
   changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [IconComponent],
   template: `
     <h2 id="peers-title">Participants ({{ rows().length }})</h2>
     <ul aria-labelledby="peers-title" data-testid="peer-list">
@@ -13,8 +15,8 @@ import { CallService } from '../shared/call.service';
         <li data-testid="peer" [attr.data-peer-id]="row.id" [class.speaking]="row.speaking">
           <span class="name">{{ row.name }}</span>
           <span class="icons">
-            <span [attr.aria-label]="row.mic ? 'microphone on' : 'microphone off'" role="img">{{ row.mic ? '🎙️' : '🔇' }}</span>
-            <span [attr.aria-label]="row.cam ? 'camera on' : 'camera off'" role="img">{{ row.cam ? '📷' : '—' }}</span>
+            <span [attr.aria-label]="row.mic ? 'microphone on' : 'microphone off'" role="img" [class.off]="!row.mic"><cf-icon [name]="row.mic ? 'mic' : 'mic-off'" /></span>
+            <span [attr.aria-label]="row.cam ? 'camera on' : 'camera off'" role="img" [class.off]="!row.cam"><cf-icon [name]="row.cam ? 'camera' : 'camera-off'" /></span>
           </span>
         </li>
       }
@@ -25,6 +27,8 @@ import { CallService } from '../shared/call.service';
     ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.25rem; }
     li { display: flex; justify-content: space-between; gap: 0.5rem; padding: 0.3rem 0.5rem; border-radius: 6px; background: var(--panel-2); }
     li.speaking { box-shadow: inset 3px 0 0 var(--accent); }
+    .icons { display: inline-flex; gap: 0.3rem; }
+    .icons .off { color: var(--muted); }
     .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   `,
 })

@@ -1,4 +1,5 @@
 import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
+import { IconComponent } from '../shared/icon.component';
 import { MediaStreamDirective } from '../shared/media-stream.directive';
 
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
@@ -22,7 +23,7 @@ export interface TileModel {
 @Component({
   selector: 'cf-tile',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MediaStreamDirective],
+  imports: [MediaStreamDirective, IconComponent],
   host: {
     class: 'tile',
     'data-testid': 'tile',
@@ -50,7 +51,7 @@ export interface TileModel {
     <div class="caption">
       <span class="name">{{ tile().displayName }}{{ tile().local ? ' (you)' : '' }}{{ tile().source === 'screen' ? ' — screen' : '' }}</span>
       @if (tile().source === 'webcam' && tile().micMuted) {
-        <span class="badge" data-testid="mic-muted" title="Microphone off">🔇</span>
+        <span class="badge" data-testid="mic-muted" title="Microphone off" role="img" aria-label="microphone off"><cf-icon name="mic-off" /></span>
       }
       @if (tile().quality !== 'unknown') {
         <span class="quality {{ tile().quality }}" data-testid="quality" [attr.data-quality]="tile().quality" [title]="'Connection: ' + tile().quality">

@@ -1,5 +1,5 @@
-import { Injectable, computed, inject, signal } from '@angular/core';
-import { ChatService, FileTransferService, MediaPermissionError, MediaSession } from '@confer/media';
+import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
+import { ChatService, FileTransferService, MediaPermissionError, MediaSession, SignalingClient } from '@confer/media';
 import { SignalingError } from '@confer/signaling-contracts';
 import { TokenService } from './token.service';
 
@@ -36,6 +36,7 @@ export class CallService {
   private readonly roomCell = signal<string | null>(null);
   private readonly nameCell = signal<string>('');
   private nextNotice = 1;
+  private wasInRoom = false;
 
   readonly notices = this.noticesCell.asReadonly();
   readonly roomId = this.roomCell.asReadonly();
@@ -45,6 +46,23 @@ export class CallService {
     const state = this.session.state();
     return state === 'joining' || state === 'joined' || state === 'reconnecting';
   });
+
+  constructor() {
+    const signaling = inject(SignalingClient);
+    const subs = [
+      signaling.on('serverShutdown').subscribe(() => this.notify('info', 'The server is restarting; you will be reconnected automatically.')),
+      this.session.connectionState$.subscribe((state) => {
+        if (state === 'joined') this.wasInRoom = true;
+        // Reconnection gave up or a rebuild failed: back to the join screen, saying why.
+        if (state === 'failed' && this.wasInRoom) {
+          this.wasInRoom = false;
+          this.notify('error', `You were disconnected: ${describeError(this.session.error())}`);
+        }
+        if (state === 'closed') this.wasInRoom = false;
+      }),
+    ];
+    inject(DestroyRef).onDestroy(() => subs.forEach((s) => s.unsubscribe()));
+  }
 
   /** Joins; resolves false (with a notice) when joining failed. */
   async join(request: JoinRequest): Promise<boolean> {
