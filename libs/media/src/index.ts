@@ -13,3 +13,4 @@ export * from './lib/session/media-devices.service';
 export * from './lib/chat/chat.service';
 export * from './lib/files/file-transfer.service';
 export { sha256Hex } from './lib/files/file-encoding';
+export { MediaStreamDirective } from './lib/util/media-stream.directive';

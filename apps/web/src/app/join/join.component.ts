@@ -1,7 +1,6 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, OnInit, computed, inject, signal } from '@angular/core';
-import { MediaDevicesService } from '@confer/media';
+import { MediaDevicesService, MediaStreamDirective } from '@confer/media';
 import { CallService, ROOM_ID_PATTERN, describeError } from '../shared/call.service';
-import { MediaStreamDirective } from '../shared/media-stream.directive';
 import { TokenService } from '../shared/token.service';
 
 const NAME_KEY = 'confer:displayName';

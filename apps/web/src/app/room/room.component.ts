@@ -1,7 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
-import { MediaSession } from '@confer/media';
+import { MediaSession, MediaStreamDirective } from '@confer/media';
 import { CallService } from '../shared/call.service';
-import { MediaStreamDirective } from '../shared/media-stream.directive';
 import { ChatPanelComponent } from './chat-panel.component';
 import { ControlsComponent } from './controls.component';
 import { FilePanelComponent } from './file-panel.component';

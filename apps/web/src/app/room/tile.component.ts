@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
 import { IconComponent } from '../shared/icon.component';
-import { MediaStreamDirective } from '../shared/media-stream.directive';
+import { MediaStreamDirective } from '@confer/media';
 
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
 
