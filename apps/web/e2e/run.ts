@@ -57,7 +57,8 @@ async function main(): Promise<number> {
     log(`API at ${api.baseUrl}; media ${api.mediaAvailable ? 'available' : `unavailable (${api.mediaDetail || 'no worker'})`}`);
     let mediaSkip: string | null = null;
     if (!api.mediaAvailable) {
-      mediaSkip = `no mediasoup worker (${worker ? `worker at ${worker} did not start` : 'none at MEDIASOUP_WORKER_BIN, /usr/local/lib/mediasoup/mediasoup-worker-3.27.1 or node_modules/mediasoup'}); UI-level flows ran against the server without media`;
+      const why = worker ? api.mediaDetail || `worker at ${worker} did not start` : 'none at MEDIASOUP_WORKER_BIN, /usr/local/lib/mediasoup/mediasoup-worker-3.27.1 or node_modules/mediasoup';
+      mediaSkip = `needs a real mediasoup worker: ${why}; the UI-level flows ran against the server without media`;
     } else if (!inNamespace && isRoot && process.env['E2E_NO_NETNS'] !== '1') {
       mediaSkip = 'could not isolate the run in a loopback-only network namespace';
     }
