@@ -1,6 +1,9 @@
 import { Injectable, computed, inject, type Signal } from '@angular/core';
 import {
   SignalingError,
+  type ClientRequestMethod,
+  type ClientRequestParams,
+  type ClientRequestResult,
   type ConsumerLayers,
   type DeviceInfo,
   type Empty,
@@ -109,6 +112,8 @@ export class MediaSession {
   private session = new Subscription();
   /** Everything subscribed on the current transports and their producers/consumers. */
   private media = new Subscription();
+  /** True while a reconnect hook restores the session: its requests jump the queue. */
+  private restoring = false;
   /** Serializes set-up, rebuilds and teardown. */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -181,7 +186,7 @@ export class MediaSession {
     if (state === 'idle' || state === 'closed') return;
     if (this.signaling.state() === 'open') {
       try {
-        await this.signaling.request('leave', {});
+        await this.request('leave', {});
       } catch (error) {
         this.logger.debug(`leave request failed (ignored) | ${(error as Error).message}`);
       }
@@ -245,7 +250,7 @@ export class MediaSession {
     if (!producer || producer.paused) return;
     producer.pause();
     this.patchProducer(producer.id, { paused: true });
-    await this.signaling.request('pauseProducer', { producerId: producer.id });
+    await this.request('pauseProducer', { producerId: producer.id });
   }
 
   /** Unmute. */
@@ -254,7 +259,7 @@ export class MediaSession {
     if (!producer || !producer.paused) return;
     producer.resume();
     this.patchProducer(producer.id, { paused: false });
-    await this.signaling.request('resumeProducer', { producerId: producer.id });
+    await this.request('resumeProducer', { producerId: producer.id });
   }
 
   muteMic(): Promise<void> {
@@ -288,7 +293,7 @@ export class MediaSession {
   /** Asks the server to forward these simulcast/SVC layers of a video consumer. */
   async setConsumerPreferredLayers(consumerId: string, layers: ConsumerLayers): Promise<void> {
     if (!this.consumerObjects.has(consumerId)) throw new InvalidStateError(`no consumer ${consumerId}`);
-    await this.signaling.request('setConsumerPreferredLayers', { consumerId, ...layers });
+    await this.request('setConsumerPreferredLayers', { consumerId, ...layers });
     this.patchConsumer(consumerId, { preferredLayers: layers });
   }
 
@@ -298,7 +303,7 @@ export class MediaSession {
     if (!consumer || consumer.paused) return;
     consumer.pause();
     this.patchConsumer(consumerId, { paused: true });
-    await this.signaling.request('pauseConsumer', { consumerId });
+    await this.request('pauseConsumer', { consumerId });
   }
 
   async resumeConsumer(consumerId: string): Promise<void> {
@@ -306,7 +311,7 @@ export class MediaSession {
     if (!consumer || !consumer.paused) return;
     consumer.resume();
     this.patchConsumer(consumerId, { paused: false });
-    await this.signaling.request('resumeConsumer', { consumerId });
+    await this.request('resumeConsumer', { consumerId });
   }
 
   /** Browser stats of a consumer's receiver (inbound-rtp bytes, jitter…). */
@@ -317,6 +322,10 @@ export class MediaSession {
   }
 
   // ---- set-up --------------------------------------------------------------------
+
+  private request<M extends ClientRequestMethod>(method: M, data: ClientRequestParams<M>): Promise<ClientRequestResult<M>> {
+    return this.signaling.request(method, data, { urgent: this.restoring });
+  }
 
   private listen(): void {
     const s = this.signaling;
@@ -349,13 +358,14 @@ export class MediaSession {
         }
       }),
     );
+    // Runs before requests queued during the outage are sent, so they reach a joined peer.
     sub.add(
-      s.reconnected$.subscribe(({ resumed }) => {
+      s.onReconnect(async ({ resumed }) => {
         if (resumed) {
           this.stateCell.set('joined');
           void this.restartIce();
         } else {
-          void this.rebuild('session not resumed after reconnection');
+          await this.rebuild('session not resumed after reconnection', true);
         }
       }),
     );
@@ -370,7 +380,7 @@ export class MediaSession {
     let device: Device | null = null;
     if (this.mediaAvailableCell.value) {
       try {
-        const { rtpCapabilities } = await this.signaling.request('getRouterRtpCapabilities', { roomId: options.roomId });
+        const { rtpCapabilities } = await this.request('getRouterRtpCapabilities', { roomId: options.roomId });
         device = this.createDevice();
         await device.load({ routerRtpCapabilities: rtpCapabilities as RtpCapabilities });
       } catch (error) {
@@ -381,7 +391,7 @@ export class MediaSession {
       }
     }
     this.device = device;
-    const { peers } = await this.signaling.request('join', {
+    const { peers } = await this.request('join', {
       roomId: options.roomId,
       displayName: options.displayName,
       device: options.device ?? detectDeviceInfo(device),
@@ -404,7 +414,7 @@ export class MediaSession {
   private async createTransport(direction: TransportDirection): Promise<Transport> {
     const device = this.device;
     if (!device) throw new InvalidStateError('no device');
-    const remote = await this.signaling.request('createWebRtcTransport', { direction, sctpCapabilities: SCTP_CAPABILITIES });
+    const remote = await this.request('createWebRtcTransport', { direction, sctpCapabilities: SCTP_CAPABILITIES });
     const options = {
       id: remote.transportId,
       iceParameters: remote.iceParameters,
@@ -417,7 +427,7 @@ export class MediaSession {
     const media = this.media;
     media.add(
       fromEmitter(transport, 'connect').subscribe(([{ dtlsParameters }, callback, errback]) => {
-        this.signaling.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
+        this.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
       }),
     );
     media.add(
@@ -430,15 +440,13 @@ export class MediaSession {
     if (direction === 'send') {
       media.add(
         fromEmitter(transport, 'produce').subscribe(([{ kind, rtpParameters, appData }, callback, errback]) => {
-          this.signaling
-            .request('produce', { transportId: transport.id, kind, rtpParameters, appData: appData as ProducerAppData })
+          this.request('produce', { transportId: transport.id, kind, rtpParameters, appData: appData as ProducerAppData })
             .then(({ producerId }) => callback({ id: producerId }), errback);
         }),
       );
       media.add(
         fromEmitter(transport, 'producedata').subscribe(([{ sctpStreamParameters, label, protocol, appData }, callback, errback]) => {
-          this.signaling
-            .request('produceData', { transportId: transport.id, sctpStreamParameters, label, protocol, appData })
+          this.request('produceData', { transportId: transport.id, sctpStreamParameters, label, protocol, appData })
             .then(({ dataProducerId }) => callback({ id: dataProducerId }), errback);
         }),
       );
@@ -480,7 +488,7 @@ export class MediaSession {
     this.forgetProducer(source, producer);
     producer.close();
     try {
-      await this.signaling.request('closeProducer', { producerId: producer.id });
+      await this.request('closeProducer', { producerId: producer.id });
     } catch (error) {
       this.logger.debug(`closeProducer failed (ignored) | ${(error as Error).message}`);
     }
@@ -586,7 +594,7 @@ export class MediaSession {
     for (const transport of [this.sendTransport, this.recvTransport]) {
       if (!transport || transport.closed) continue;
       try {
-        const { iceParameters } = await this.signaling.request('restartIce', { transportId: transport.id });
+        const { iceParameters } = await this.request('restartIce', { transportId: transport.id });
         await transport.restartIce({ iceParameters });
       } catch (error) {
         this.logger.warn(`restartIce failed | transport=${transport.id}`, error);
@@ -599,10 +607,11 @@ export class MediaSession {
    * resume: enter and join again, then turn mic and camera back on as they were.
    * (Screen sharing needs a user gesture, so it is not restored.)
    */
-  private rebuild(reason: string): Promise<void> {
+  private rebuild(reason: string, restoring = false): Promise<void> {
     return this.serialize(async () => {
       if (!this.options) return;
       this.logger.warn(`rebuild() | ${reason}`);
+      this.restoring = restoring;
       const wasOn = [...this.producersCell.value].filter((p) => p.source === 'mic' || p.source === 'webcam');
       this.stateCell.set('reconnecting');
       this.closeMedia();
@@ -619,6 +628,8 @@ export class MediaSession {
         this.logger.error('rebuild() failed', error);
         this.errorCell.set(error as Error);
         this.stateCell.set('failed');
+      } finally {
+        this.restoring = false;
       }
     });
   }

@@ -97,6 +97,24 @@ describe('SignalingClient', () => {
     expect(reconnected).toEqual([true]);
   });
 
+  it('runs reconnect hooks (with urgent requests) before sending the queue', async () => {
+    await client.connect('tok');
+    const order: string[] = [];
+    client.onReconnect(async ({ resumed }) => {
+      order.push(`hook resumed=${resumed}`);
+      await client.request('join', { roomId: 'r', displayName: 'Me', device: { flag: 'x', name: 'x' } }, { urgent: true });
+      order.push('joined again');
+    });
+    server.on('authenticate', () => server.session(false));
+    server.socket.drop();
+    await until(() => client.state() === 'reconnecting');
+    const queued = client.request('chatMessage', { text: 'after rejoin' }).then(() => order.push('chat sent'));
+    await queued;
+    expect(order).toEqual(['hook resumed=false', 'joined again', 'chat sent']);
+    const methods = server.received.map((r) => r.method);
+    expect(methods.indexOf('join')).toBeLessThan(methods.indexOf('chatMessage'));
+  });
+
   it('rejects requests in flight when the socket drops, and everything on close()', async () => {
     await client.connect('tok');
     server.on('leave', () => NO_ANSWER);

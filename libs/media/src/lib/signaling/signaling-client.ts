@@ -43,6 +43,18 @@ export interface ReconnectedEvent {
   session: AuthenticateResult;
 }
 
+/** Options of {@link SignalingClient.request}. */
+export interface RequestOptions {
+  /**
+   * Send as soon as the socket is authenticated, ahead of the queue. Used by
+   * reconnect hooks to restore state (re-join) before queued requests go out.
+   */
+  urgent?: boolean;
+}
+
+/** Runs after re-authentication and before queued requests are sent. */
+export type ReconnectHook = (event: ReconnectedEvent) => Promise<void>;
+
 interface Pending {
   method: string;
   resolve: (data: unknown) => void;
@@ -76,6 +88,9 @@ export class SignalingClient {
   private readonly reconnectedSubject = new Subject<ReconnectedEvent>();
   private readonly handlers = new Map<ServerRequestMethod, ServerRequestHandler<ServerRequestMethod>>();
   private readonly pending = new Map<number, Pending>();
+  private readonly reconnectHooks = new Set<ReconnectHook>();
+  /** The current socket passed `authenticate` (it may still be running reconnect hooks). */
+  private authenticated = false;
   private queue: Queued[] = [];
 
   private socket: WebSocketLike | null = null;
@@ -122,11 +137,11 @@ export class SignalingClient {
    * `SignalingError`, or `SignalingError('timeout')` when unanswered in time.
    * While connecting or reconnecting the request waits in a queue.
    */
-  request<M extends ClientRequestMethod>(method: M, data: ClientRequestParams<M>): Promise<ClientRequestResult<M>> {
+  request<M extends ClientRequestMethod>(method: M, data: ClientRequestParams<M>, options: RequestOptions = {}): Promise<ClientRequestResult<M>> {
     return new Promise<ClientRequestResult<M>>((resolve, reject) => {
       const state = this.stateCell.value;
       const entry: Queued = { method, data, resolve: resolve as (d: unknown) => void, reject };
-      if (state === 'open') this.send(entry);
+      if (state === 'open' || (options.urgent && this.authenticated)) this.send(entry);
       else if (state === 'connecting' || state === 'reconnecting') this.queue.push(entry);
       else reject(new SignalingError('invalid_state', `request(${method}) while ${state}`));
     });
@@ -154,6 +169,18 @@ export class SignalingClient {
     this.handlers.set(method, handler as unknown as ServerRequestHandler<ServerRequestMethod>);
     return () => {
       if (this.handlers.get(method) === (handler as unknown)) this.handlers.delete(method);
+    };
+  }
+
+  /**
+   * Registers a hook that runs after a reconnection re-authenticated and before the
+   * queue is flushed, e.g. to join the room again when the session was not resumed.
+   * Requests the hook makes must pass `{ urgent: true }`. Returns the remover.
+   */
+  onReconnect(hook: ReconnectHook): () => void {
+    this.reconnectHooks.add(hook);
+    return () => {
+      this.reconnectHooks.delete(hook);
     };
   }
 
@@ -201,10 +228,18 @@ export class SignalingClient {
       );
       if (socket !== this.socket) return;
       this.attempts = 0;
+      this.authenticated = true;
       this.sessionCell.set(session);
-      this.stateCell.set('open');
       this.logger.debug(`authenticated | peer=${session.peerId} resumed=${session.resumed}`);
-      // Queued requests go out after authenticate, in the order they were made.
+      const event: ReconnectedEvent = { resumed: session.resumed, session };
+      if (reconnecting) {
+        for (const hook of [...this.reconnectHooks]) {
+          await hook(event).catch((error: unknown) => this.logger.warn('reconnect hook failed', error));
+          if (socket !== this.socket) return;
+        }
+      }
+      this.stateCell.set('open');
+      // Queued requests go out after authenticate (and the hooks), in the order they were made.
       const queued = this.queue;
       this.queue = [];
       for (const entry of queued) this.send(entry);
@@ -212,7 +247,7 @@ export class SignalingClient {
         this.firstConnect.resolve(session);
         this.firstConnect = null;
       } else if (reconnecting) {
-        this.reconnectedSubject.next({ resumed: session.resumed, session });
+        this.reconnectedSubject.next(event);
       }
     } catch (error) {
       if (socket !== this.socket) return;
@@ -297,6 +332,7 @@ export class SignalingClient {
 
   private onClose(code: number, reason: string): void {
     this.socket = null;
+    this.authenticated = false;
     this.rejectPending(new SignalingError('timeout', `connection lost before the answer arrived (code ${code})`));
     const state = this.stateCell.value;
     if (state === 'closed' || state === 'idle') return;
@@ -337,6 +373,7 @@ export class SignalingClient {
     this.reconnectTimer = null;
     const socket = this.socket;
     this.socket = null;
+    this.authenticated = false;
     if (socket) {
       socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
       try {
