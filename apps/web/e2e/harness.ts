@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -55,8 +55,20 @@ export function ensureBuilds(): void {
   if (!existsSync(path.join(WEB_ROOT, 'index.html'))) {
     throw new Error(`no web build at ${WEB_ROOT}: run "nx run web:build" (the e2e target depends on it)`);
   }
+  const built = statSync(path.join(WEB_ROOT, 'index.html')).mtimeMs;
+  const newer = ['apps/web/src', 'libs/media/src', 'libs/signaling-contracts/src'].some((dir) => newestMtime(path.join(ROOT, dir)) > built);
+  if (newer) log('WARNING: sources are newer than the web build; run through "nx run web:e2e" (which builds first) to test them');
   const result = spawnSync(process.execPath, [path.join(ROOT, 'tools/build-api.mjs')], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('tools/build-api.mjs failed');
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
 }
 
 async function freePort(): Promise<number> {
@@ -77,11 +89,16 @@ export interface Api {
   stop(): Promise<void>;
 }
 
-/** Starts the built API on a free loopback port, serving the web app; waits for /api/health. */
-export async function startApi(): Promise<Api> {
-  const port = await freePort();
+/**
+ * Starts the built API on a loopback port (a free one unless given), serving the
+ * web app; waits for /api/health. Pass the same port and secret to restart it
+ * without invalidating the participants' tokens.
+ */
+export async function startApi(options: { port?: number; secret?: string } = {}): Promise<Api & { port: number; secret: string }> {
+  const port = options.port ?? (await freePort());
+  const secret = options.secret ?? randomBytes(24).toString('hex');
   mkdirSync(ARTIFACTS, { recursive: true });
-  const logFile = createWriteStream(path.join(ARTIFACTS, 'api.log'));
+  const logFile = createWriteStream(path.join(ARTIFACTS, 'api.log'), { flags: 'a' });
   const child: ChildProcess = spawn(process.execPath, [API_MAIN], {
     cwd: ROOT,
     env: {
@@ -89,7 +106,7 @@ export async function startApi(): Promise<Api> {
       HOST: '127.0.0.1',
       PORT: String(port),
       DEV_TOKENS: 'true',
-      JWT_SECRET: randomBytes(24).toString('hex'),
+      JWT_SECRET: secret,
       WEB_ROOT,
       RTC_LISTEN_IP: '127.0.0.1',
       RTC_ANNOUNCED_ADDRESS: '127.0.0.1',
@@ -123,6 +140,8 @@ export async function startApi(): Promise<Api> {
     throw new Error('API did not become healthy in 20 s');
   }
   return {
+    port,
+    secret,
     baseUrl,
     mediaAvailable: Boolean(health.mediaAvailable),
     mediaDetail: String(health.media ?? ''),

@@ -9,7 +9,8 @@
  * loopback-only network namespace so no RTP leaves the machine.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { ARTIFACTS, ROOT, Results, ensureBuilds, findWorker, launchBrowser, log, startApi, type Api } from './harness';
 import { runScenarios } from './scenarios';
 
@@ -50,7 +51,8 @@ async function main(): Promise<number> {
   }
 
   ensureBuilds();
-  let api: Api | null = null;
+  rmSync(path.join(ARTIFACTS, 'api.log'), { force: true });
+  let api: (Api & { port: number; secret: string }) | null = null;
   let browser: Awaited<ReturnType<typeof launchBrowser>> | null = null;
   try {
     api = await startApi();
@@ -64,7 +66,14 @@ async function main(): Promise<number> {
     }
     browser = await launchBrowser();
     log(`Chromium ${browser.version()}`);
-    await runScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip, mediaAvailable: api.mediaAvailable });
+    const restartApi = async (downtime: () => Promise<void>): Promise<void> => {
+      if (!api) throw new Error('no API');
+      const { port, secret } = api;
+      await api.stop();
+      await downtime();
+      api = await startApi({ port, secret });
+    };
+    await runScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip, mediaAvailable: api.mediaAvailable, restartApi });
   } catch (error) {
     results.outcomes.push({ name: 'harness', status: 'failed', detail: (error as Error).message, ms: 0 });
     log(`harness failed: ${(error as Error).stack ?? error}`);

@@ -46,9 +46,11 @@ export interface ScenarioContext {
   /** Null when media scenarios can run; otherwise why not. */
   mediaSkip: string | null;
   mediaAvailable: boolean;
+  /** Stops the API, runs `downtime`, starts it again on the same port with the same JWT secret. */
+  restartApi: (downtime: () => Promise<void>) => Promise<void>;
 }
 
-export async function runScenarios({ browser, baseUrl, results, mediaSkip, mediaAvailable }: ScenarioContext): Promise<void> {
+export async function runScenarios({ browser, baseUrl, results, mediaSkip, mediaAvailable, restartApi }: ScenarioContext): Promise<void> {
   const room = `e2e-${randomBytes(3).toString('hex')}`;
   // Assigned inside scenario callbacks; `as` keeps TypeScript from narrowing them to null.
   let a = null as Participant | null;
@@ -197,6 +199,24 @@ export async function runScenarios({ browser, baseUrl, results, mediaSkip, media
         async () => !(await peerListed(viewer.page, gone.peerId)) && (await viewer.page.locator(`cf-tile[data-peer-id="${gone.peerId}"]`).count()) === 0,
         `${viewer.name} still shows Carol`,
       );
+    }
+  });
+
+  await results.run('reconnection: the reconnecting state shows, a message sent meanwhile is queued, the session re-joins after a server restart', null, async () => {
+    const [pa, pb] = pair();
+    const text = `sent while offline ${randomBytes(3).toString('hex')}`;
+    await restartApi(async () => {
+      await pa.page.getByTestId('reconnecting').waitFor();
+      await pa.page.getByTestId('chat-input').fill(text);
+      await pa.page.getByTestId('chat-send').click();
+      await pa.page.screenshot({ path: path.join(ARTIFACTS, 'room-reconnecting.png') });
+    });
+    for (const p of [pa, pb]) await p.page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor({ timeout: 30_000 });
+    await eventually(() => peerListed(pa.page, pb.peerId), 'Alice does not list Bob after the restart', 20_000);
+    await eventually(() => peerListed(pb.page, pa.peerId), 'Bob does not list Alice after the restart', 20_000);
+    await eventually(async () => (await pa.page.getByTestId('chat-message').allTextContents()).some((t) => t.includes(text)), 'the queued message was not delivered');
+    if (!mediaSkip) {
+      await eventually(() => videoPlaying(pb.page, pa.peerId, 'webcam'), 'Alice\'s video did not come back for Bob', 20_000);
     }
   });
 
