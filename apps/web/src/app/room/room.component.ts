@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, inject } from '@angular/core';
 import { MediaSession, MediaStreamDirective } from '@confer/media';
 import { CallService } from '../shared/call.service';
 import { ChatPanelComponent } from './chat-panel.component';
@@ -33,6 +33,22 @@ export class RoomComponent {
         return '';
     }
   });
+
+  /** Layers asked for per consumer, so score updates do not repeat the request. */
+  private readonly requestedLayers = new Map<string, number>();
+
+  constructor() {
+    // Smaller tiles need fewer pixels: with many remote cameras ask the SFU for lower simulcast layers.
+    effect(() => {
+      const videos = this.session.consumers().filter((c) => c.source === 'webcam' && c.type === 'simulcast');
+      const spatialLayer = videos.length <= 2 ? 2 : videos.length <= 6 ? 1 : 0;
+      for (const c of videos) {
+        if (this.requestedLayers.get(c.id) === spatialLayer) continue;
+        this.requestedLayers.set(c.id, spatialLayer);
+        void this.session.setConsumerPreferredLayers(c.id, { spatialLayer, temporalLayer: 2 }).catch(() => this.requestedLayers.delete(c.id));
+      }
+    });
+  }
 
   protected leave(): Promise<void> {
     return this.call.leave();
