@@ -70,8 +70,12 @@ async function main(): Promise<number> {
       if (!api) throw new Error('no API');
       const { port, secret } = api;
       await api.stop();
-      await downtime();
-      api = await startApi({ port, secret });
+      try {
+        await downtime();
+      } finally {
+        // Later scenarios need the server whatever happened meanwhile.
+        api = await startApi({ port, secret });
+      }
     };
     await runScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip, mediaAvailable: api.mediaAvailable, restartApi });
   } catch (error) {

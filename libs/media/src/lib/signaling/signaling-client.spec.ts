@@ -129,6 +129,18 @@ describe('SignalingClient', () => {
     expect(client.state()).toBe('closed');
   });
 
+  it('keeps retrying when re-authentication fails transiently (server draining)', async () => {
+    await client.connect('tok');
+    let refusals = 2;
+    server.on('authenticate', () => {
+      if (refusals-- > 0) throw new SignalingError('invalid_state', 'server draining');
+      return server.session(false);
+    });
+    server.socket.drop();
+    await until(() => client.state() === 'open' && refusals < 0);
+    expect(server.requests('authenticate')).toHaveLength(4);
+  });
+
   it('fails connect() when the token is refused and does not reconnect', async () => {
     server.on('authenticate', () => {
       throw new SignalingError('unauthenticated', 'token expired');

@@ -251,6 +251,13 @@ export class SignalingClient {
       }
     } catch (error) {
       if (socket !== this.socket) return;
+      if (reconnecting && isTransient(error)) {
+        // E.g. the server is draining before a restart: try again later.
+        this.logger.warn(`authenticate failed, retrying | ${(error as Error).message}`);
+        this.dropSocket();
+        this.scheduleReconnect();
+        return;
+      }
       // Refused (bad token, wrong version): retrying would not help.
       this.logger.warn(`authenticate refused | ${(error as Error).message}`);
       this.shutdown(error as Error);
@@ -368,20 +375,24 @@ export class SignalingClient {
     this.pending.clear();
   }
 
-  private shutdown(error: Error): void {
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
+  /** Detaches and closes the current socket without triggering reconnection logic. */
+  private dropSocket(): void {
     const socket = this.socket;
     this.socket = null;
     this.authenticated = false;
-    if (socket) {
-      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
-      try {
-        socket.close(1000, 'client closed');
-      } catch {
-        // already closed
-      }
+    if (!socket) return;
+    socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+    try {
+      socket.close(1000, 'client closed');
+    } catch {
+      // already closed
     }
+  }
+
+  private shutdown(error: Error): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.dropSocket();
     this.rejectPending(error);
     const queued = this.queue;
     this.queue = [];
@@ -390,4 +401,10 @@ export class SignalingClient {
     this.firstConnect = null;
     this.stateCell.set('closed');
   }
+}
+
+/** Errors after which re-authenticating later may succeed (not a bad token or version). */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof SignalingError)) return false;
+  return error.code !== 'unauthenticated' && error.code !== 'unsupported_version' && error.code !== 'forbidden';
 }
