@@ -217,6 +217,63 @@ describe.each(backends.map((b) => [b.name, b] as const))('signaling scenarios ag
     expect(server.rooms.get('r')?.peers.size).toBe(2);
   });
 
+  describe('session resume', () => {
+    const resume = async (sub: string, sessionId: string): Promise<TestClient> => {
+      const c = await track(TestClient.connect(server.url));
+      c.auth = await c.request('authenticate', { token: await server.token({ sub }), protocolVersion: PROTOCOL_VERSION, resumeSessionId: sessionId });
+      return c;
+    };
+
+    it('a dropped socket resumes within the grace period: media kept, missed messages delivered, others see nothing', async () => {
+      await server.stop();
+      server = await TestServer.start(backend, { RESUME_GRACE_MS: '3000' });
+      const alice = await track(server.client('alice'));
+      const bob = await track(server.client('bob'));
+      const a = await joinRoom(alice, 'r');
+      const b = await joinRoom(bob, 'r');
+      const producerId = await produce(a, 'audio');
+      await bob.until(() => bob.serverRequestsOf('newConsumer').length === 1, 'bob consumes');
+      alice.socket.terminate();
+      await bob.until(() => server.peers.get('alice')?.channel.connection === null, 'alice detached');
+      await bob.request('chatMessage', { text: 'while you were away' });
+      await produce(b, 'video');
+
+      const back = await resume('alice', alice.auth?.sessionId ?? '');
+      expect(back.auth).toMatchObject({ peerId: 'alice', resumed: true, sessionId: alice.auth?.sessionId });
+      await back.waitForNotification('chatMessage', (m) => m.text === 'while you were away');
+      await back.until(() => back.serverRequestsOf('newConsumer').length === 1, 'missed newConsumer delivered');
+      await back.until(() => [...(server.peers.get('alice')?.consumers.values() ?? [])].some((c) => !c.paused), 'consumer resumed after the answer');
+      expect(bob.notificationsOf('peerLeft')).toHaveLength(0);
+      await back.request('pauseProducer', { producerId });
+      await bob.waitForNotification('consumerPaused');
+    });
+
+    it('a session not resumed in time is cleaned up, and its id no longer resumes', async () => {
+      await server.stop();
+      server = await TestServer.start(backend, { RESUME_GRACE_MS: '300' });
+      const alice = await track(server.client('alice'));
+      const bob = await track(server.client('bob'));
+      await produce(await joinRoom(alice, 'r'), 'audio');
+      await joinRoom(bob, 'r');
+      alice.socket.terminate();
+      await bob.waitForNotification('peerLeft', (n) => n.peerId === 'alice');
+      await bob.waitForNotification('consumerClosed');
+      const late = await resume('alice', alice.auth?.sessionId ?? '');
+      expect(late.auth?.resumed).toBe(false);
+    });
+
+    it('a normal close does not wait for a resume', async () => {
+      await server.stop();
+      server = await TestServer.start(backend, { RESUME_GRACE_MS: '10000' });
+      const alice = await track(server.client('alice'));
+      const bob = await track(server.client('bob'));
+      await joinRoom(alice, 'r');
+      await joinRoom(bob, 'r');
+      await alice.close();
+      await bob.waitForNotification('peerLeft', (n) => n.peerId === 'alice', 1000);
+    });
+  });
+
   it('chat is broadcast to the room, sender included, and bounded', async () => {
     const alice = await track(server.client('alice'));
     const bob = await track(server.client('bob'));

@@ -46,6 +46,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'JWT_AUDIENCE', default: '(unset)', meaning: 'Required `aud` claim, when set.' },
   { name: 'DEV_TOKENS', default: 'false', meaning: 'Enables `POST /api/dev/token` (local use only; never in production).' },
   { name: 'AUTH_TIMEOUT_MS', default: '5000', meaning: 'A socket that has not authenticated by then is closed.' },
+  { name: 'RESUME_GRACE_MS', default: '15000', meaning: 'How long a peer whose socket dropped (not closed normally) is kept for `resumeSessionId`; 0 = clean up at once.' },
   { name: 'REQUEST_TIMEOUT_MS', default: '10000', meaning: 'How long the server waits for the answer to its own requests.' },
   { name: 'MAX_MESSAGE_BYTES', default: '131072', meaning: 'Largest signaling message accepted.' },
   { name: 'REQUESTS_PER_SECOND', default: '100', meaning: 'Requests per second per connection.' },
@@ -95,6 +96,7 @@ export class EnvironmentVariables {
   @IsOptional() @IsString() JWT_AUDIENCE?: string;
   @Transform(toBool) @IsBoolean() DEV_TOKENS = false;
   @Transform(toInt) @IsInt() @Min(100) AUTH_TIMEOUT_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(0) RESUME_GRACE_MS = 15_000;
   @Transform(toInt) @IsInt() @Min(100) REQUEST_TIMEOUT_MS = 10_000;
   @Transform(toInt) @IsInt() @Min(1024) MAX_MESSAGE_BYTES = 131_072;
   @Transform(toInt) @IsInt() @Min(1) REQUESTS_PER_SECOND = 100;
@@ -137,6 +139,8 @@ export interface AppConfig {
     /** True when `jwtSecret` was generated because DEV_TOKENS is on and JWT_SECRET unset. */
     generatedSecret: boolean;
     timeoutMs: number;
+    /** Peers whose socket dropped are kept this long for a resume (0: cleaned up at once). */
+    resumeGraceMs: number;
   };
   requestTimeoutMs: number;
   limits: ServerLimits;
@@ -199,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
       devTokens: vars.DEV_TOKENS,
       generatedSecret,
       timeoutMs: vars.AUTH_TIMEOUT_MS,
+      resumeGraceMs: vars.RESUME_GRACE_MS,
     },
     requestTimeoutMs: vars.REQUEST_TIMEOUT_MS,
     limits: {

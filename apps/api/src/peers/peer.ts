@@ -8,6 +8,7 @@ import type {
   ServerRequests,
 } from '@confer/signaling-contracts';
 import type { Consumer, DataConsumer, DataProducer, Producer, WebRtcTransport } from 'mediasoup/types';
+import type { PeerLink } from './peer-link';
 
 /** The verified identity behind a connection, read from its token. */
 export interface Identity {
@@ -48,12 +49,15 @@ export class Peer {
   /** Producer / data producer ids a consumer is being created for (guards against doubles). */
   readonly consuming = new Set<string>();
   closed = false;
+  /** Armed while the socket is gone and the session may still be resumed. */
+  resumeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly id: string,
-    readonly identity: Identity,
+    /** Replaced when a resumed session brings a fresh token. */
+    public identity: Identity,
     readonly sessionId: string,
-    readonly channel: PeerChannel,
+    readonly channel: PeerLink,
   ) {
     this.displayName = identity.displayName;
   }

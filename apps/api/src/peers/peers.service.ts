@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   PROTOCOL_VERSION,
   SignalingError,
@@ -20,6 +20,10 @@ import { MediaService } from '../media/media.service';
 import { MediasoupService } from '../media/mediasoup.service';
 import { RoomsService } from '../rooms/rooms.service';
 import { Peer, type PeerChannel } from './peer';
+import { PeerLink } from './peer-link';
+
+/** Close codes of a client that meant to go; its peer is not kept for a resume. */
+const INTENTIONAL_CLOSE_CODES = new Set([1000, 1001, 1005]);
 
 /** WebSocket close code sent to a connection replaced by a newer one of the same identity. */
 export const CLOSE_REPLACED = 4409;
@@ -29,7 +33,7 @@ export const CLOSE_REPLACED = 4409;
  * authenticating again replaces (and closes) the older connection.
  */
 @Injectable()
-export class PeersService {
+export class PeersService implements OnModuleDestroy {
   private readonly logger = new Logger(PeersService.name);
   private readonly peers = new Map<string, Peer>();
 
@@ -41,6 +45,10 @@ export class PeersService {
     private readonly mediasoup: MediasoupService,
     private readonly files: FilesService,
   ) {}
+
+  onModuleDestroy(): void {
+    for (const peer of this.peers.values()) if (peer.resumeTimer) clearTimeout(peer.resumeTimer);
+  }
 
   get(peerId: string): Peer | undefined {
     return this.peers.get(peerId);
@@ -61,22 +69,38 @@ export class PeersService {
     const identity = await this.auth.verify(params.token);
     const id = peerIdOf(identity.subject);
     const previous = this.peers.get(id);
-    if (previous) {
-      this.logger.log(`authenticate() | replacing older connection | peer=${id}`);
-      this.disconnected(previous);
-      previous.channel.close(CLOSE_REPLACED, 'replaced by a newer connection of the same identity');
+    let peer: Peer;
+    let resumed = false;
+    if (previous && params.resumeSessionId && params.resumeSessionId === previous.sessionId && !previous.closed) {
+      // Same session back within the grace period: keep its room and media, deliver what it missed.
+      peer = previous;
+      resumed = true;
+      if (peer.resumeTimer) clearTimeout(peer.resumeTimer);
+      peer.resumeTimer = null;
+      peer.identity = identity;
+      const old = peer.channel.connection;
+      peer.channel.attach(channel);
+      old?.close(CLOSE_REPLACED, 'the session was resumed on a newer connection');
+      this.logger.log(`authenticate() | resumed | peer=${id} room=${peer.roomId ?? '-'}`);
+    } else {
+      if (previous) {
+        this.logger.log(`authenticate() | replacing older connection | peer=${id}`);
+        this.disconnected(previous);
+        previous.channel.close(CLOSE_REPLACED, 'replaced by a newer connection of the same identity');
+      }
+      const link: PeerLink = new PeerLink(channel, () => this.disconnected(fresh));
+      const fresh: Peer = new Peer(id, identity, randomUUID(), link);
+      peer = fresh;
+      this.peers.set(id, peer);
+      this.logger.log(`authenticate() | peer=${id} name=${JSON.stringify(identity.displayName)}`);
     }
-    // Sessions are not resumed yet: a reconnecting client starts over (resumed: false).
-    const peer = new Peer(id, identity, randomUUID(), channel);
-    this.peers.set(id, peer);
-    this.logger.log(`authenticate() | peer=${id} name=${JSON.stringify(identity.displayName)}`);
     return {
       peer,
       result: {
         peerId: id,
         sessionId: peer.sessionId,
-        resumed: false,
-        displayName: identity.displayName,
+        resumed,
+        displayName: peer.displayName,
         grants: identity.grants,
         rooms: identity.rooms,
         protocolVersion: PROTOCOL_VERSION,
@@ -127,10 +151,32 @@ export class PeersService {
     return {};
   }
 
-  /** The connection closed (or was replaced): everything of the peer goes. */
+  /**
+   * The socket of `connection` closed with `code`. A peer in a room whose socket
+   * dropped (anything but a close the client chose: 1000 normal, 1001 going
+   * away, 1005 closed without a code) is kept for
+   * RESUME_GRACE_MS so that it can resume; otherwise it goes now.
+   */
+  connectionLost(peer: Peer, connection: PeerChannel, code: number): void {
+    if (peer.closed || peer.channel.connection !== connection) return;
+    const grace = this.config.auth.resumeGraceMs;
+    if (grace > 0 && peer.roomId && !INTENTIONAL_CLOSE_CODES.has(code)) {
+      peer.channel.detach();
+      peer.resumeTimer = setTimeout(() => this.disconnected(peer), grace);
+      peer.resumeTimer.unref();
+      this.logger.log(`connectionLost() | waiting ${grace} ms for a resume | peer=${peer.id} code=${code}`);
+      return;
+    }
+    this.disconnected(peer);
+  }
+
+  /** The peer is gone for good (closed, replaced, or not resumed in time): everything of it goes. */
   disconnected(peer: Peer): void {
     if (peer.closed) return;
     peer.closed = true;
+    if (peer.resumeTimer) clearTimeout(peer.resumeTimer);
+    peer.resumeTimer = null;
+    peer.channel.drop();
     this.files.peerGone(peer);
     this.rooms.exit(peer);
     if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);

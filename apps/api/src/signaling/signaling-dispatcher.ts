@@ -74,7 +74,7 @@ export class SignalingDispatcher {
         const params = await this.validated(AuthenticateDto, data);
         const { peer, result: authResult } = await this.peers.authenticate(conn, params);
         if (!conn.open) {
-          this.peers.disconnected(peer);
+          this.peers.connectionLost(peer, conn, 1006);
           return;
         }
         conn.peer = peer;

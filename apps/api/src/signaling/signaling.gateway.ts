@@ -1,5 +1,5 @@
-import { Inject, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
-import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
+import { Inject, Logger, type BeforeApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 import { SIGNALING_PATH } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -10,15 +10,20 @@ import { SignalingDispatcher } from './signaling-dispatcher';
 /** WebSocket close code for a socket that did not authenticate in time. */
 export const CLOSE_AUTH_TIMEOUT = 4401;
 
+/** Sockets are pinged this often; one that has not answered the previous ping is dropped. */
+const HEARTBEAT_MS = 15_000;
+
 /**
  * The signaling WebSocket. The contract's envelope is not Nest's `{event, data}`,
  * so messages are read here and handed to the dispatcher rather than routed
  * with `@SubscribeMessage`.
  */
 @WebSocketGateway({ path: SIGNALING_PATH })
-export class SignalingGateway implements OnGatewayConnection<WebSocket>, OnGatewayDisconnect<WebSocket>, BeforeApplicationShutdown {
+export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeApplicationShutdown, OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(SignalingGateway.name);
   private readonly connections = new Map<WebSocket, SignalingConnection>();
+  private readonly alive = new WeakSet<WebSocket>();
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -26,7 +31,31 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, OnGatew
     private readonly peers: PeersService,
   ) {}
 
+  /**
+   * A socket whose network vanished stays OPEN until TCP gives up; pinging finds
+   * it, so its peer moves to the resume grace period (or is cleaned up) promptly.
+   */
+  onModuleInit(): void {
+    this.heartbeat = setInterval(() => {
+      for (const socket of this.connections.keys()) {
+        if (!this.alive.has(socket)) {
+          socket.terminate();
+          continue;
+        }
+        this.alive.delete(socket);
+        socket.ping();
+      }
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+
   handleConnection(socket: WebSocket): void {
+    this.alive.add(socket);
+    socket.on('pong', () => this.alive.add(socket));
     const conn = new SignalingConnection(socket, this.config.requestTimeoutMs);
     this.connections.set(socket, conn);
     conn.authTimer = setTimeout(() => {
@@ -37,16 +66,13 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, OnGatew
       this.dispatcher.onMessage(conn, data, isBinary).catch((e: Error) => this.logger.error(`dispatch crashed | conn=${conn.id} error=${e.stack}`));
     });
     socket.on('error', (e) => this.logger.warn(`socket error | conn=${conn.id} error=${e.message}`));
+    socket.once('close', (code: number) => {
+      this.connections.delete(socket);
+      conn.failPending();
+      if (conn.peer) this.peers.connectionLost(conn.peer, conn, code);
+      this.logger.debug(`disconnected | conn=${conn.id} peer=${conn.peer?.id ?? '-'} code=${code}`);
+    });
     this.logger.debug(`connected | conn=${conn.id}`);
-  }
-
-  handleDisconnect(socket: WebSocket): void {
-    const conn = this.connections.get(socket);
-    if (!conn) return;
-    this.connections.delete(socket);
-    conn.failPending();
-    if (conn.peer) this.peers.disconnected(conn.peer);
-    this.logger.debug(`disconnected | conn=${conn.id} peer=${conn.peer?.id ?? '-'}`);
   }
 
   /** Tells every client before the sockets go, so they reconnect later instead of failing. */
