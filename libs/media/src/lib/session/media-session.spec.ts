@@ -2,7 +2,7 @@ import { TestBed } from '@angular/core/testing';
 import type { NewConsumerParams, ProducerAppData } from '@confer/signaling-contracts';
 import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
 import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
-import { FakeSignalingServer, settle, until } from '../../testing/fake-signaling-server';
+import { FakeSignalingServer, NO_ANSWER, settle, until } from '../../testing/fake-signaling-server';
 import { InvalidStateError, MediaPermissionError } from '../errors';
 import { SignalingClient } from '../signaling/signaling-client';
 import { DEVICE_FACTORY, MEDIA_DEVICES, SIGNALING_OPTIONS, SIGNALING_URL, WEB_SOCKET_FACTORY, type MediaDevicesLike } from '../tokens';
@@ -218,6 +218,25 @@ describe('MediaSession (mediasoup-client FakeHandler)', () => {
     await until(() => server.requests('join').length === 2);
     await until(() => session.state() === 'joined' && session.localProducers().length === 1);
     expect(server.requests('produce')).toHaveLength(2);
+  });
+
+  it('finishes a mediaReset rebuild that a lost connection interrupted once the server is back', async () => {
+    await join();
+    await session.enableMic();
+    server.on('getRouterRtpCapabilities', () => {
+      server.accepting = false;
+      server.socket.drop(); // the server goes away while we rebuild
+      return NO_ANSWER;
+    });
+    server.notify('mediaReset', { reason: 'the media router closed' });
+    await until(() => TestBed.inject(SignalingClient).state() === 'reconnecting');
+    await settle(5);
+    expect(session.state()).toBe('reconnecting');
+    server.on('getRouterRtpCapabilities', () => ({ rtpCapabilities: testFakeParameters.generateRouterRtpCapabilities() }));
+    server.on('authenticate', () => server.session(false));
+    server.accepting = true;
+    await until(() => session.state() === 'joined' && session.localProducers().length === 1);
+    expect(server.requests('join')).toHaveLength(2);
   });
 
   it('rebuilds everything on mediaReset', async () => {

@@ -112,6 +112,11 @@ export class MediaSession {
   private session = new Subscription();
   /** Everything subscribed on the current transports and their producers/consumers. */
   private media = new Subscription();
+  /**
+   * A rebuild was cut short by a lost connection: the reconnect hook redoes it and
+   * restores these producers (mic/webcam as they were before the first attempt).
+   */
+  private interruptedRestore: LocalProducer[] | null = null;
   /** True while a reconnect hook restores the session: its requests jump the queue. */
   private restoring = false;
   /** Serializes set-up, rebuilds and teardown. */
@@ -160,6 +165,7 @@ export class MediaSession {
     if (state !== 'idle' && state !== 'closed' && state !== 'failed') throw new InvalidStateError(`join() while ${state}`);
     if (!options.token || !options.roomId || !options.displayName) throw new TypeError('token, roomId and displayName are required');
     this.options = options;
+    this.interruptedRestore = null;
     this.errorCell.set(null);
     this.stateCell.set('joining');
     this.session = new Subscription();
@@ -361,11 +367,11 @@ export class MediaSession {
     // Runs before requests queued during the outage are sent, so they reach a joined peer.
     sub.add(
       s.onReconnect(async ({ resumed }) => {
-        if (resumed) {
+        if (resumed && !this.interruptedRestore) {
           this.stateCell.set('joined');
           void this.restartIce();
         } else {
-          await this.rebuild('session not resumed after reconnection', true);
+          await this.rebuild(resumed ? 'an earlier rebuild was interrupted' : 'session not resumed after reconnection', true);
         }
       }),
     );
@@ -612,7 +618,7 @@ export class MediaSession {
       if (!this.options) return;
       this.logger.warn(`rebuild() | ${reason}`);
       this.restoring = restoring;
-      const wasOn = [...this.producersCell.value].filter((p) => p.source === 'mic' || p.source === 'webcam');
+      const wasOn = this.interruptedRestore ?? this.producersCell.value.filter((p) => p.source === 'mic' || p.source === 'webcam');
       this.stateCell.set('reconnecting');
       this.closeMedia();
       this.mediaAvailableCell.set(this.signaling.session()?.mediaAvailable ?? false);
@@ -623,8 +629,17 @@ export class MediaSession {
           else await this.enableCamera(p.deviceId);
           if (p.paused) await this.pauseProducer(p.source);
         }
+        this.interruptedRestore = null;
         this.stateCell.set('joined');
       } catch (error) {
+        if (this.signaling.state() === 'reconnecting') {
+          // The socket dropped mid-way (e.g. mediaReset right before a server restart):
+          // not fatal, the reconnect hook rebuilds once the server is back.
+          this.logger.warn(`rebuild() interrupted by the connection loss | ${(error as Error).message}`);
+          this.interruptedRestore = wasOn;
+          this.closeMedia();
+          return;
+        }
         this.logger.error('rebuild() failed', error);
         this.errorCell.set(error as Error);
         this.stateCell.set('failed');
