@@ -151,6 +151,18 @@ class ContractReader {
     });
   }
 
+  /** Members of an exported `{ ... } as const` object: name, value text and JSDoc. */
+  objectConstant(file: string, name: string): { name: string; value: string; doc: string }[] {
+    const stmt = this.declaration(file, name) as ts.VariableStatement;
+    let init = stmt.declarationList.declarations[0].initializer;
+    while (init && (ts.isAsExpression(init) || ts.isParenthesizedExpression(init))) init = init.expression;
+    if (!init || !ts.isObjectLiteralExpression(init)) throw new Error(`${name} is not an object literal`);
+    return init.properties.filter(ts.isPropertyAssignment).map((p) => {
+      const symbol = this.checker.getSymbolAtLocation(p.name);
+      return { name: p.name.getText(), value: p.initializer.getText(), doc: symbol ? ts.displayPartsToString(symbol.getDocumentationComment(this.checker)) : '' };
+    });
+  }
+
   constValue(file: string, name: string): string {
     const stmt = this.declaration(file, name) as ts.VariableStatement;
     const d = stmt.declarationList.declarations[0];
@@ -186,6 +198,9 @@ export function generateProtocolDoc(): string {
     const decl = r.declaration('envelope.ts', name) as ts.InterfaceDeclaration;
     push(`### \`${name}\``, '', oneLine(r.doc(decl)), '', fieldTable(interfaceFields(r, 'envelope.ts', name)));
   }
+  push('## Close codes', '', oneLine(r.doc(r.declaration('envelope.ts', 'CLOSE_CODES'))), '', '| name | code | meaning |', '|---|---|---|');
+  for (const c of r.objectConstant('envelope.ts', 'CLOSE_CODES')) push(`| \`${c.name}\` | ${c.value} | ${cell(c.doc)} |`);
+  push('');
   push('## Error codes', '', 'Every error response carries `error: { code, reason, details? }` (`WireError`).', '');
   push(r.doc(r.declaration('errors.ts', 'ERROR_CODES')).trim(), '');
   push(`Every client request may also fail with the common codes: ${common.map((c) => `\`${c}\``).join(', ')}.`, '');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PROTOCOL_VERSION, type ErrorResponseMessage } from '@confer/signaling-contracts';
+import { CLOSE_CODES, PROTOCOL_VERSION, type ErrorResponseMessage } from '@confer/signaling-contracts';
 import { SignJWT } from 'jose';
 import { backends, backendsBanner, type Backend } from './support/backends';
 import { joinRoom, produce } from './support/scenario';
@@ -27,7 +27,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('errors and limits agai
       const c = keep(await TestClient.connect(server.url));
       expect((await c.requestError('join', { roomId: 'r', displayName: 'x', device: { flag: 'x', name: 'x' } })).code).toBe('unauthenticated');
       const closed = await c.closed;
-      expect(closed.code).toBe(4401);
+      expect(closed.code).toBe(CLOSE_CODES.authTimeout);
       expect(closed.reason).toMatch(/not authenticated within 300 ms/);
     });
 

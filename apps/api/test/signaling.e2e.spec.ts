@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '@confer/signaling-contracts';
+import { CLOSE_CODES, PROTOCOL_VERSION } from '@confer/signaling-contracts';
 import { backends, backendsBanner, fakeBackend, type Backend } from './support/backends';
 import { joinRoom, produce } from './support/scenario';
 import { TestClient } from './support/test-client';
@@ -210,7 +210,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('signaling scenarios ag
     await joinRoom(bob, 'r');
     const second = await track(server.client('alice'));
     const closed = await first.closed;
-    expect(closed.code).toBe(4409);
+    expect(closed.code).toBe(CLOSE_CODES.replaced);
     await bob.waitForNotification('peerLeft', (n) => n.peerId === 'alice');
     await joinRoom(second, 'r');
     await bob.waitForNotification('peerJoined', (p) => p.id === 'alice');

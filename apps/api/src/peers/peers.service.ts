@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
+  CLOSE_CODES,
   PROTOCOL_VERSION,
   SignalingError,
   type AuthenticateParams,
@@ -25,8 +26,6 @@ import { PeerLink } from './peer-link';
 /** Close codes of a client that meant to go; its peer is not kept for a resume. */
 const INTENTIONAL_CLOSE_CODES = new Set([1000, 1001, 1005]);
 
-/** WebSocket close code sent to a connection replaced by a newer one of the same identity. */
-export const CLOSE_REPLACED = 4409;
 
 /**
  * One Peer per authenticated connection, keyed by identity: the same identity
@@ -80,13 +79,13 @@ export class PeersService implements OnModuleDestroy {
       peer.identity = identity;
       const old = peer.channel.connection;
       peer.channel.attach(channel);
-      old?.close(CLOSE_REPLACED, 'the session was resumed on a newer connection');
+      old?.close(CLOSE_CODES.replaced, 'the session was resumed on a newer connection');
       this.logger.log(`authenticate() | resumed | peer=${id} room=${peer.roomId ?? '-'}`);
     } else {
       if (previous) {
         this.logger.log(`authenticate() | replacing older connection | peer=${id}`);
         this.disconnected(previous);
-        previous.channel.close(CLOSE_REPLACED, 'replaced by a newer connection of the same identity');
+        previous.channel.close(CLOSE_CODES.replaced, 'replaced by a newer connection of the same identity');
       }
       const link: PeerLink = new PeerLink(channel, () => this.disconnected(fresh));
       const fresh: Peer = new Peer(id, identity, randomUUID(), link);

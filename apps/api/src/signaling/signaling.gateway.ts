@@ -1,14 +1,12 @@
 import { Inject, Logger, type BeforeApplicationShutdown, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
-import { SIGNALING_PATH } from '@confer/signaling-contracts';
+import { CLOSE_CODES, SIGNALING_PATH } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { PeersService } from '../peers/peers.service';
 import { SignalingConnection } from './signaling-connection';
 import { SignalingDispatcher } from './signaling-dispatcher';
 
-/** WebSocket close code for a socket that did not authenticate in time. */
-export const CLOSE_AUTH_TIMEOUT = 4401;
 
 /** Sockets are pinged this often; one that has not answered the previous ping is dropped. */
 const HEARTBEAT_MS = 15_000;
@@ -60,7 +58,7 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
     this.connections.set(socket, conn);
     conn.authTimer = setTimeout(() => {
       this.logger.warn(`closing unauthenticated connection | conn=${conn.id}`);
-      conn.close(CLOSE_AUTH_TIMEOUT, `not authenticated within ${this.config.auth.timeoutMs} ms`);
+      conn.close(CLOSE_CODES.authTimeout, `not authenticated within ${this.config.auth.timeoutMs} ms`);
     }, this.config.auth.timeoutMs);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       this.dispatcher.onMessage(conn, data, isBinary).catch((e: Error) => this.logger.error(`dispatch crashed | conn=${conn.id} error=${e.stack}`));

@@ -9,6 +9,14 @@ export const PROTOCOL_VERSION = 1;
 /** Path the API serves the signaling WebSocket on (the web dev server proxies it). */
 export const SIGNALING_PATH = '/ws';
 
+/** WebSocket close codes the server closes the signaling socket with. */
+export const CLOSE_CODES = {
+  /** No successful `authenticate` within the server's timeout. Reconnecting is fine. */
+  authTimeout: 4401,
+  /** The same identity connected (or resumed) elsewhere. Do not reconnect automatically: the two would replace each other. */
+  replaced: 4409,
+} as const;
+
 /**
  * A request. Both sides send them: the client for everything it does, the server
  * for `newConsumer` / `newDataConsumer` / `fileChunk`, which wait for the client's
