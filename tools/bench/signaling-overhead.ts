@@ -1,0 +1,246 @@
+/**
+ * Benchmark 1: signaling overhead. N authenticated peers in rooms of ROOM_SIZE run a
+ * steady request mix (the join flow, produce, chat, stats, leave) at one request per
+ * second each, against the API in a child process: once with the test double
+ * (our code's own overhead) and once with the real worker when one exists.
+ *
+ *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 15]
+ */
+import { SignJWT } from 'jose';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- tools (scope:tools) speaks the shared protocol; the root lint config has no scope:tools constraint
+import type { RtpCapabilities } from '@confer/signaling-contracts';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- reuse the protocol tests' browser-like RTP parameters
+import { sendRtpParameters } from '../../apps/api/test/support/rtp';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the one function that decides which worker runs
+import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
+import { lineChartSvg, machineInfo, percentile, printTable, writeResults, type Row } from './lib/report';
+import { intList, parseArgs, sleep } from './support/args';
+import { BenchPeer, type Sample } from './support/bench-peer';
+import { childPids, cpuPercent, sampleProc, type ProcSample } from './support/proc';
+import { startServer } from './support/server-process';
+
+const SECRET = 'bench-secret-0123456789abcdef';
+const DTLS = {
+  role: 'client' as const,
+  fingerprints: [{ algorithm: 'sha-256', value: 'E5:F5:CA:A7:2D:93:E6:16:AC:21:09:9F:23:51:62:8C:D0:66:E9:0C:22:54:2B:82:0C:DF:E0:C5:2C:7E:CD:53' }],
+};
+
+const args = parseArgs(process.argv.slice(2));
+const quick = args.has('quick');
+const sweep = intList(args.get('peers'), quick ? [10, 100] : [10, 100, 500, 1000]);
+const durationS = Number(args.get('duration') ?? (quick ? 6 : 15));
+const intervalMs = Number(args.get('interval') ?? 1000);
+const roomSize = Number(args.get('room-size') ?? 10);
+const worker = resolveWorkerBin();
+const wanted = args.get('backend') ?? 'both';
+const backends = (['fake', 'real'] as const).filter((b) => (wanted === 'both' || wanted === b) && (b === 'fake' || worker.path));
+
+interface RunResult {
+  backend: 'fake' | 'real';
+  peers: number;
+  rooms: number;
+  requests: number;
+  errors: number;
+  requestsPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  perMethod: Record<string, { n: number; p50: number; p95: number; p99: number }>;
+  serverRssMiB: number;
+  serverCpuPct: number;
+  workerRssMiB: number;
+  workerCpuPct: number;
+  idleKiBPerPeer: number;
+  connectSeconds: number;
+}
+
+function token(sub: string): Promise<string> {
+  return new SignJWT({ sub, name: sub, rooms: ['*'], grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false } })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+function sumSamples(pids: number[]): ProcSample {
+  const s = { cpuSeconds: 0, rssBytes: 0 };
+  for (const pid of pids) {
+    try {
+      const p = sampleProc(pid);
+      s.cpuSeconds += p.cpuSeconds;
+      s.rssBytes += p.rssBytes;
+    } catch {
+      // A worker that ended.
+    }
+  }
+  return s;
+}
+
+/** One peer's request cycle: the mediasoup-client join flow, then chat and stats, then leave. */
+async function cycle(peer: BenchPeer, roomId: string, pace: () => Promise<boolean>): Promise<void> {
+  const { rtpCapabilities } = await peer.request('getRouterRtpCapabilities', { roomId });
+  if (!(await pace())) return;
+  const send = await peer.request('createWebRtcTransport', { direction: 'send' });
+  if (!(await pace())) return;
+  await peer.request('connectWebRtcTransport', { transportId: send.transportId, dtlsParameters: DTLS });
+  if (!(await pace())) return;
+  const recv = await peer.request('createWebRtcTransport', { direction: 'recv' });
+  if (!(await pace())) return;
+  await peer.request('connectWebRtcTransport', { transportId: recv.transportId, dtlsParameters: DTLS });
+  if (!(await pace())) return;
+  await peer.request('join', { roomId, displayName: 'bench', device: { flag: 'bench', name: 'bench' }, rtpCapabilities });
+  if (!(await pace())) return;
+  const { producerId } = await peer.request('produce', {
+    transportId: send.transportId,
+    kind: 'audio',
+    rtpParameters: sendRtpParameters('audio', rtpCapabilities as RtpCapabilities),
+    appData: { source: 'mic' },
+  });
+  for (let i = 0; i < 3; i++) {
+    if (!(await pace())) return;
+    await peer.request('chatMessage', { text: `hello ${i}` });
+    if (!(await pace())) return;
+    await (i % 2 ? peer.request('getProducerStats', { producerId }) : peer.request('getTransportStats', { transportId: send.transportId }));
+  }
+  if (!(await pace())) return;
+  await peer.request('leave', {});
+}
+
+async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
+  const rooms = Math.ceil(n / roomSize);
+  const server = await startServer(backend, {
+    JWT_SECRET: SECRET,
+    MEDIASOUP_NUM_WORKERS: '2',
+    REQUESTS_PER_SECOND: '100000',
+    MAX_PEERS_PER_ROOM: String(Math.max(50, roomSize * 2)),
+    MAX_TRANSPORTS_PER_PEER: '16',
+    AUTH_TIMEOUT_MS: '60000',
+    REQUEST_TIMEOUT_MS: '15000',
+  });
+  try {
+    await sleep(1000);
+    const workers = childPids(server.pid);
+    await server.gc();
+    const base = sampleProc(server.pid);
+    const samples: Sample[] = [];
+    let recording = false;
+    const record = (s: Sample): void => {
+      if (recording) samples.push(s);
+    };
+    const t0 = performance.now();
+    const peers: BenchPeer[] = [];
+    const url = `ws://127.0.0.1:${server.port}/ws`;
+    for (let i = 0; i < n; i += 50) {
+      const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, async (_, k) => BenchPeer.connect(url, await token(`p${i + k}`), record)));
+      peers.push(...batch);
+    }
+    const connectSeconds = (performance.now() - t0) / 1000;
+    await sleep(500);
+    await server.gc();
+    const idle = sampleProc(server.pid);
+
+    // Steady phase: every peer paces itself to one request per interval, with a random phase.
+    recording = true;
+    const deadline = Date.now() + durationS * 1000;
+    const pace = async (): Promise<boolean> => {
+      await sleep(intervalMs);
+      return Date.now() < deadline;
+    };
+    const s0 = sampleProc(server.pid);
+    const w0 = sumSamples(workers);
+    const w = performance.now();
+    await Promise.all(
+      peers.map(async (peer, i) => {
+        await sleep(Math.random() * intervalMs);
+        while (Date.now() < deadline) {
+          try {
+            await cycle(peer, `bench-${i % rooms}`, pace);
+          } catch {
+            // Counted as an error sample; leave and start the cycle again.
+            await peer.request('leave', {}).catch(() => undefined);
+            await sleep(intervalMs);
+          }
+        }
+      }),
+    );
+    recording = false;
+    const wall = (performance.now() - w) / 1000;
+    const s1 = sampleProc(server.pid);
+    const w1 = sumSamples(workers);
+    for (const p of peers) p.close();
+
+    const ok = samples.filter((s) => s.ok).map((s) => s.ms);
+    const perMethod: RunResult['perMethod'] = {};
+    for (const method of new Set(samples.map((s) => s.method))) {
+      const ms = samples.filter((s) => s.ok && s.method === method).map((s) => s.ms);
+      perMethod[method] = { n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99) };
+    }
+    return {
+      backend,
+      peers: n,
+      rooms,
+      requests: samples.length,
+      errors: samples.filter((s) => !s.ok).length,
+      requestsPerSecond: samples.length / wall,
+      p50: percentile(ok, 50),
+      p95: percentile(ok, 95),
+      p99: percentile(ok, 99),
+      perMethod,
+      serverRssMiB: s1.rssBytes / 2 ** 20,
+      serverCpuPct: cpuPercent(s0, s1, wall),
+      workerRssMiB: w1.rssBytes / 2 ** 20,
+      workerCpuPct: cpuPercent(w0, w1, wall),
+      idleKiBPerPeer: (idle.rssBytes - base.rssBytes) / 1024 / n,
+      connectSeconds,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo(worker.path);
+  console.log(`signaling overhead | backends=${backends.join(',')} peers=${sweep.join(',')} duration=${durationS}s interval=${intervalMs}ms roomSize=${roomSize}`);
+  console.log(`machine: ${JSON.stringify(machine)}`);
+  if (!worker.path) console.log(`real worker: skipped — ${worker.detail}`);
+  const results: RunResult[] = [];
+  for (const backend of backends) {
+    for (const n of sweep) {
+      const r = await run(backend, n);
+      results.push(r);
+      console.log(`  ${backend} N=${n}: ${r.requests} requests, p95 ${r.p95.toFixed(1)} ms, server CPU ${r.serverCpuPct.toFixed(0)}%`);
+    }
+  }
+  const rows: Row[] = results.map((r) => ({
+    backend: r.backend === 'fake' ? 'double' : 'real',
+    peers: r.peers,
+    rooms: r.rooms,
+    'req/s': r.requestsPerSecond,
+    errors: r.errors,
+    'p50 ms': r.p50,
+    'p95 ms': r.p95,
+    'p99 ms': r.p99,
+    'server RSS MiB': r.serverRssMiB,
+    'server CPU %': r.serverCpuPct,
+    'worker CPU %': r.workerCpuPct,
+    'worker RSS MiB': r.workerRssMiB,
+    'KiB/idle peer': r.idleKiBPerPeer,
+  }));
+  printTable(`Signaling round trip (${durationS} s steady mix, 1 request/s per peer, rooms of ${roomSize}; CPU % of one core)`, rows);
+  const series = backends.flatMap((b) =>
+    (['p50', 'p95', 'p99'] as const).map((p) => ({
+      name: `${b === 'fake' ? 'double' : 'real'} ${p}`,
+      points: results.filter((r) => r.backend === b).map((r) => ({ x: r.peers, y: r[p] })),
+    })),
+  );
+  const svg = lineChartSvg('Signaling request round trip vs connected peers', 'peers', 'round trip (ms)', series);
+  writeResults('signaling-overhead', { benchmark: 'signaling-overhead', machine, settings: { sweep, durationS, intervalMs, roomSize }, results }, svg);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,50 @@
+/**
+ * The API booted the way main.ts boots it, as a child process of a benchmark, with
+ * mediasoup chosen by BENCH_BACKEND: `fake` (the test double: our own code's overhead)
+ * or `real` (the worker resolveWorkerBin() finds). Prints `READY <port>` on stdout and
+ * exits when stdin closes, so a crashed benchmark never leaves it behind.
+ */
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+/* eslint-disable @nx/enforce-module-boundaries -- a benchmark boots the API's own code in a child process */
+import { AppModule } from '../../../apps/api/src/app/app.module';
+import { configureApp } from '../../../apps/api/src/app/configure-app';
+import { APP_CONFIG, loadConfig } from '../../../apps/api/src/config/app-config';
+import { MEDIASOUP_API, realMediasoup } from '../../../apps/api/src/media/mediasoup-api';
+import { FakeMediasoup, fakeMediasoupSource } from '../../../apps/api/src/media/testing/fake-mediasoup';
+/* eslint-enable @nx/enforce-module-boundaries */
+
+async function main(): Promise<void> {
+  const backend = process.env['BENCH_BACKEND'] === 'real' ? 'real' : 'fake';
+  const config = loadConfig(process.env);
+  const source = backend === 'real' ? realMediasoup : fakeMediasoupSource(new FakeMediasoup());
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(APP_CONFIG)
+    .useValue(config)
+    .overrideProvider(MEDIASOUP_API)
+    .useValue(source)
+    .compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bufferLogs: false });
+  configureApp(app);
+  await app.listen(config.port, config.host);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  process.stdout.write(`READY ${port}\n`);
+  const stop = (): void => {
+    void app.close().finally(() => process.exit(0));
+  };
+  // `gc` on stdin: collect garbage (the child runs with --expose-gc) so RSS samples are comparable.
+  process.stdin.on('data', (d: Buffer) => {
+    if (d.toString().includes('gc')) (globalThis as { gc?: () => void }).gc?.();
+  });
+  process.stdin.on('end', stop);
+  process.stdin.on('close', stop);
+  process.stdin.resume();
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench-server: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
