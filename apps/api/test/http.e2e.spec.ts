@@ -39,6 +39,21 @@ describe('HTTP endpoints', () => {
     expect(health.media).toMatch(/no mediasoup worker/);
   });
 
+  it('GET /metrics exposes Prometheus metrics, including signaling requests by outcome', async () => {
+    server = await TestServer.start(fakeBackend);
+    const alice = await server.client('alice');
+    await alice.requestError('chatMessage', { text: 'not joined yet' });
+    await alice.request('getRouterRtpCapabilities', { roomId: 'r' });
+    const res = await fetch(`${server.httpUrl}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/confer_rooms 1/);
+    expect(text).toMatch(/confer_peers 1/);
+    expect(text).toMatch(/confer_signaling_requests_total\{method="authenticate",outcome="ok"\} 1/);
+    expect(text).toMatch(/confer_signaling_requests_total\{method="chatMessage",outcome="invalid_state"\} 1/);
+    await alice.close();
+  });
+
   it('WEB_ROOT serves the web app with SPA fallback, but not for /api or /ws', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'confer-web-'));
     writeFileSync(path.join(root, 'index.html'), '<!doctype html><title>Confer</title>');

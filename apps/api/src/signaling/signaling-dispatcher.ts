@@ -6,6 +6,7 @@ import { SignalingError, isClientRequestMethod, type ClientRequestMethod } from 
 import { AuthenticateDto } from '../auth/dto/authenticate.dto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmptyDto } from '../peers/dto/peer.dto';
+import { MetricsService } from '../metrics/metrics.service';
 import { PeersService } from '../peers/peers.service';
 import type { SignalingConnection } from './signaling-connection';
 import { SignalingExceptionFilter } from './signaling-exception.filter';
@@ -26,6 +27,7 @@ export class SignalingDispatcher {
     private readonly routes: SignalingRoutes,
     private readonly peers: PeersService,
     private readonly filter: SignalingExceptionFilter,
+    private readonly metrics: MetricsService,
   ) {
     const rps = config.limits.requestsPerSecond;
     this.limiter = new RateLimiterMemory({ points: rps, duration: 1 });
@@ -42,28 +44,29 @@ export class SignalingDispatcher {
     }
     const id = requestIdOf(message);
     if (size > this.config.limits.maxMessageBytes) {
-      return this.fail(conn, id, new SignalingError('limit_exceeded', `message of ${size} bytes exceeds the limit of ${this.config.limits.maxMessageBytes}`));
+      return void this.fail(conn, id, new SignalingError('limit_exceeded', `message of ${size} bytes exceeds the limit of ${this.config.limits.maxMessageBytes}`));
     }
-    if (isBinary || message === undefined) return this.fail(conn, null, new SignalingError('invalid_request', 'messages must be JSON text'));
+    if (isBinary || message === undefined) return void this.fail(conn, null, new SignalingError('invalid_request', 'messages must be JSON text'));
     if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-      return this.fail(conn, null, new SignalingError('invalid_request', 'a message must be a JSON object'));
+      return void this.fail(conn, null, new SignalingError('invalid_request', 'a message must be a JSON object'));
     }
     const m = message as Record<string, unknown>;
     if (m['type'] === 'response') {
       if (!conn.handleResponse(m as { id: unknown; ok: unknown })) this.logger.debug(`response to no pending request | conn=${conn.id} id=${String(m['id'])}`);
       return;
     }
-    if (m['type'] !== 'request') return this.fail(conn, id, new SignalingError('invalid_request', `type must be "request" or "response", got ${JSON.stringify(m['type'])}`));
-    if (id === null) return this.fail(conn, null, new SignalingError('invalid_request', 'a request needs a non-negative integer id'));
+    if (m['type'] !== 'request') return void this.fail(conn, id, new SignalingError('invalid_request', `type must be "request" or "response", got ${JSON.stringify(m['type'])}`));
+    if (id === null) return void this.fail(conn, null, new SignalingError('invalid_request', 'a request needs a non-negative integer id'));
     const method = m['method'];
     if (!isClientRequestMethod(method)) {
-      return this.fail(conn, id, new SignalingError('unknown_method', `unknown method ${JSON.stringify(method)}`));
+      return void this.fail(conn, id, new SignalingError('unknown_method', `unknown method ${JSON.stringify(method)}`));
     }
     await this.serve(conn, id, method, m['data']);
   }
 
   private async serve(conn: SignalingConnection, id: number, method: ClientRequestMethod, data: unknown): Promise<void> {
     const peerId = conn.peer?.id;
+    const started = performance.now();
     try {
       await this.limiter.consume(conn.id).catch(() => {
         throw new SignalingError('limit_exceeded', `more than ${this.config.limits.requestsPerSecond} requests per second`);
@@ -89,8 +92,10 @@ export class SignalingDispatcher {
         result = await route.handle(peer, params as never);
       }
       conn.respond({ type: 'response', id, ok: true, data: result ?? {} });
+      this.metrics.observe(method, 'ok', (performance.now() - started) / 1000);
     } catch (error) {
-      this.fail(conn, id, error, method, peerId);
+      const code = this.fail(conn, id, error, method, peerId);
+      this.metrics.observe(method, code, (performance.now() - started) / 1000);
     }
   }
 
@@ -113,8 +118,11 @@ export class SignalingDispatcher {
     return instance;
   }
 
-  private fail(conn: SignalingConnection, id: number | null, error: unknown, method = '(envelope)', peerId?: string): void {
-    conn.respond({ type: 'response', id, ok: false, error: this.filter.catch(error, { method, requestId: id, peerId }) });
+  /** Answers the request with the error; returns its code. */
+  private fail(conn: SignalingConnection, id: number | null, error: unknown, method = '(envelope)', peerId?: string): string {
+    const wire = this.filter.catch(error, { method, requestId: id, peerId });
+    conn.respond({ type: 'response', id, ok: false, error: wire });
+    return wire.code;
   }
 }
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ChatModule } from '../chat/chat.module';
 import { FilesModule } from '../files/files.module';
 import { MediaModule } from '../media/media.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { PeersModule } from '../peers/peers.module';
 import { SignalingDispatcher } from './signaling-dispatcher';
 import { SignalingExceptionFilter } from './signaling-exception.filter';
@@ -9,7 +10,7 @@ import { SignalingGateway } from './signaling.gateway';
 import { SignalingRoutes } from './signaling-routes';
 
 @Module({
-  imports: [PeersModule, MediaModule, ChatModule, FilesModule],
+  imports: [PeersModule, MediaModule, ChatModule, FilesModule, MetricsModule],
   providers: [SignalingGateway, SignalingDispatcher, SignalingRoutes, SignalingExceptionFilter],
   exports: [SignalingGateway],
 })
