@@ -625,9 +625,16 @@ export class MediaSession {
       try {
         await this.setUpRoom();
         for (const p of wasOn) {
-          if (p.source === 'mic') await this.enableMic(p.deviceId);
-          else await this.enableCamera(p.deviceId);
-          if (p.paused) await this.pauseProducer(p.source);
+          try {
+            if (p.source === 'mic') await this.enableMic(p.deviceId);
+            else await this.enableCamera(p.deviceId);
+            if (p.paused) await this.pauseProducer(p.source);
+          } catch (error) {
+            // The device may be gone or refused now: stay in the room without it.
+            if (error instanceof SignalingError || !(error instanceof Error)) throw error;
+            this.logger.warn(`could not restore ${p.source}`, error);
+            this.errorCell.set(error);
+          }
         }
         this.interruptedRestore = null;
         this.stateCell.set('joined');
