@@ -146,6 +146,11 @@ describe.each(backends.map((b) => [b.name, b] as const))('data channels and file
     expect(tooBig.reason).toMatch(/at most 100000 bytes/);
     expect((await alice.requestError('fileOffer', { to: 'nobody', name: 'f', size: 1, mimeType: 'x/y', sha256: 'a'.repeat(64) })).code).toBe('not_found');
 
+    const offers = [];
+    for (let i = 0; i < 8; i++) offers.push(await alice.request('fileOffer', { to: 'eve', name: `f${i}`, size: 1, mimeType: 'x/y', sha256: 'a'.repeat(64) }));
+    expect((await alice.requestError('fileOffer', { to: 'eve', name: 'f9', size: 1, mimeType: 'x/y', sha256: 'a'.repeat(64) })).code).toBe('limit_exceeded');
+    for (const { transferId } of offers) await alice.request('fileCancel', { transferId });
+
     const bytes = randomBytes(9000);
     const transferId = await offerAndAccept(alice, bob, bytes);
     expect((await eve.requestError('fileChunk', { transferId, seq: 0, data: 'AAAA' })).code).toBe('forbidden');

@@ -13,6 +13,9 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Peer } from '../peers/peer';
 import { RoomsService } from '../rooms/rooms.service';
 
+/** Transfers one peer may have open (offered or in progress) as sender. */
+export const MAX_TRANSFERS_PER_SENDER = 8;
+
 /** One file on its way from `from` to `to`. */
 interface Transfer {
   id: string;
@@ -54,6 +57,8 @@ export class FilesService {
     if (offer.to === from.id) throw new SignalingError('invalid_request', 'cannot send a file to oneself');
     const to = room.peers.get(offer.to);
     if (!to?.joined) throw new SignalingError('not_found', `peer ${offer.to} is not in room ${room.id}`);
+    const open = [...this.transfers.values()].filter((t) => t.from === from).length;
+    if (open >= MAX_TRANSFERS_PER_SENDER) throw new SignalingError('limit_exceeded', `at most ${MAX_TRANSFERS_PER_SENDER} file transfers at a time`);
     const transfer: Transfer = {
       id: randomUUID(),
       from,

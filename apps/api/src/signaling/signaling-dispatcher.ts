@@ -68,7 +68,8 @@ export class SignalingDispatcher {
     const peerId = conn.peer?.id;
     const started = performance.now();
     try {
-      await this.limiter.consume(conn.id).catch(() => {
+      // Keyed by peer once authenticated, so reconnecting does not reset the budget.
+      await this.limiter.consume(conn.peer ? `peer:${conn.peer.id}` : `conn:${conn.id}`).catch(() => {
         throw new SignalingError('limit_exceeded', `more than ${this.config.limits.requestsPerSecond} requests per second`);
       });
       let result: unknown;
