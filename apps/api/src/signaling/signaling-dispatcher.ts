@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
+import { validateSync, type ValidationError } from 'class-validator';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { SignalingError, isClientRequestMethod, type ClientRequestMethod } from '@confer/signaling-contracts';
 import { AuthenticateDto } from '../auth/dto/authenticate.dto';
@@ -75,7 +75,7 @@ export class SignalingDispatcher {
       let result: unknown;
       if (method === 'authenticate') {
         if (conn.peer) throw new SignalingError('invalid_state', 'already authenticated');
-        const params = await this.validated(AuthenticateDto, data);
+        const params = this.validated(AuthenticateDto, data);
         const { peer, result: authResult } = await this.peers.authenticate(conn, params);
         if (!conn.open) {
           this.peers.connectionLost(peer, conn, 1006);
@@ -89,7 +89,7 @@ export class SignalingDispatcher {
         const peer = conn.peer;
         if (!peer) throw new SignalingError('unauthenticated', 'authenticate first');
         const route = this.routes.table[method] as unknown as Route<PeerMethod>;
-        const params = await this.validated(route.dto, data);
+        const params = this.validated(route.dto, data);
         result = await route.handle(peer, params as never);
       }
       conn.respond({ type: 'response', id, ok: true, data: result ?? {} });
@@ -101,7 +101,7 @@ export class SignalingDispatcher {
   }
 
   /** Validates `data` against `dto`; `invalid_request` lists each failing field. */
-  private async validated<T extends object>(dto: new () => T, data: unknown): Promise<T> {
+  private validated<T extends object>(dto: new () => T, data: unknown): T {
     const input = data === undefined ? {} : data;
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       throw new SignalingError('invalid_request', 'data must be an object');
@@ -111,7 +111,8 @@ export class SignalingDispatcher {
       throw new SignalingError('invalid_request', `unexpected parameters: ${Object.keys(input).join(', ')}`);
     }
     const instance = plainToInstance(dto, input);
-    const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
+    // Synchronous: requests of a connection are validated in arrival order (fileChunk relies on it).
+    const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
     if (errors.length) {
       const fields = flatten(errors);
       throw new SignalingError('invalid_request', `invalid parameters: ${Object.entries(fields).map(([f, msgs]) => `${f} (${msgs.join('; ')})`).join(', ')}`, { fields });
