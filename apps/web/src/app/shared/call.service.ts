@@ -126,6 +126,8 @@ export function describeError(error: unknown): string {
         return 'Media unavailable: the server has no media worker right now.';
       case 'unsupported_version':
         return 'This page is out of date. Reload it to get the latest version.';
+      case 'invalid_state':
+        return error.reason;
       case 'timeout':
         return `The server did not answer in time (${error.reason}).`;
       default:

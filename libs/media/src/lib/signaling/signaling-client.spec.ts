@@ -141,6 +141,14 @@ describe('SignalingClient', () => {
     expect(server.requests('authenticate')).toHaveLength(4);
   });
 
+  it('does not reconnect when replaced by a newer connection of the same identity', async () => {
+    await client.connect('tok');
+    server.socket.drop(4409, 'replaced');
+    await until(() => client.state() === 'closed');
+    await settle(10);
+    expect(server.sockets).toHaveLength(1);
+  });
+
   it('fails connect() when the token is refused and does not reconnect', async () => {
     server.on('authenticate', () => {
       throw new SignalingError('unauthenticated', 'token expired');

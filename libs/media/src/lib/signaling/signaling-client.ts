@@ -1,5 +1,6 @@
 import { Injectable, inject } from '@angular/core';
 import {
+  CLOSE_CODES,
   PROTOCOL_VERSION,
   SignalingError,
   type AuthenticateResult,
@@ -345,6 +346,12 @@ export class SignalingClient {
     if (state === 'closed' || state === 'idle') return;
     if (this.firstConnect) {
       this.shutdown(new SignalingError('internal', `could not connect to the signaling server (code ${code}${reason ? `: ${reason}` : ''})`));
+      return;
+    }
+    if (code === CLOSE_CODES.replaced) {
+      // Reconnecting would take the session back from the newer connection, and so on forever.
+      this.logger.warn('replaced by a newer connection of the same identity; not reconnecting');
+      this.shutdown(new SignalingError('invalid_state', 'You joined this meeting from another tab or window, so this one was disconnected.'));
       return;
     }
     this.logger.warn(`socket closed | code=${code} reason=${reason || '-'}; reconnecting`);
