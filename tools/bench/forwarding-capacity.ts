@@ -1,0 +1,208 @@
+/**
+ * Benchmark 3: forwarding capacity of one worker. ffmpeg feeds a pre-encoded VP8 + Opus
+ * clip (~1.1 Mbit/s) into PlainTransport producers; subscribers (a PlainTransport with a
+ * video and an audio consumer each) send to UDP sinks on 127.0.0.1 that count packets and
+ * sequence gaps. The subscriber count grows until loss > 1 % or the worker's CPU > 90 %.
+ * The same sweep runs twice: on a room router made by our MediasoupService (with the
+ * room's active speaker observer, consumers paused then resumed as MediaService does) and
+ * on a bare mediasoup router with the same codecs. Needs a real worker.
+ *
+ *   npm run nx -- run tools:bench-forwarding [-- --quick] [--subscribers 50,100,200] [--window 5]
+ */
+import { Logger } from '@nestjs/common';
+import type { ActiveSpeakerObserver, Producer, Router, Worker } from 'mediasoup/types';
+/* eslint-disable @nx/enforce-module-boundaries -- the benchmark measures the API's own media code */
+import { loadConfig } from '../../apps/api/src/config/app-config';
+import { ROUTER_MEDIA_CODECS } from '../../apps/api/src/media/media-codecs';
+import { realMediasoup } from '../../apps/api/src/media/mediasoup-api';
+import { MediasoupService } from '../../apps/api/src/media/mediasoup.service';
+import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
+/* eslint-enable @nx/enforce-module-boundaries */
+import { lineChartSvg, machineInfo, printTable, writeResults, type Row } from './lib/report';
+import { intList, parseArgs, sleep } from './support/args';
+import { addSubscriber, ensureMediaFile, RtpSink, startFeed, workerCpuSeconds, type Subscriber } from './support/plain-rtp';
+
+const args = parseArgs(process.argv.slice(2));
+const quick = args.has('quick');
+const sweep = intList(args.get('subscribers'), quick ? [25, 100, 200] : [50, 100, 200, 300, 400, 600, 800, 1000]);
+const windowS = Number(args.get('window') ?? (quick ? 3 : 5));
+const maxLoss = Number(args.get('max-loss') ?? 0.01);
+const maxCpu = Number(args.get('max-cpu') ?? 90);
+const resolution = resolveWorkerBin();
+
+/** One step of the sweep. */
+export interface Step {
+  mode: 'ours' | 'bare';
+  subscribers: number;
+  consumers: number;
+  workerCpuPct: number;
+  benchProcessCpuPct: number;
+  packetsOutPerSecond: number;
+  mbitOutPerSecond: number;
+  lossPct: number;
+  /** Packets the worker's producers lost on input (ffmpeg → worker), during the window. */
+  producerLost: number;
+  saturated: boolean;
+}
+
+interface Target {
+  router: Router;
+  worker: Worker;
+  serverStyle: boolean;
+  observer?: ActiveSpeakerObserver;
+  close(): Promise<void>;
+}
+
+async function oursTarget(): Promise<Target> {
+  // The room router exactly as RoomsService gets it: MediasoupService.createRoomMedia().
+  const config = loadConfig({ JWT_SECRET: 'bench-secret-0123456789abcdef', MEDIASOUP_NUM_WORKERS: '1', MEDIASOUP_LOG_LEVEL: 'error', LOG_LEVEL: 'silent' });
+  const service = new MediasoupService(config, realMediasoup);
+  await service.onModuleInit();
+  if (!service.available) throw new Error(`MediasoupService has no worker: ${service.unavailable}`);
+  const media = await service.createRoomMedia('bench-forwarding');
+  return {
+    router: media.router,
+    worker: service.workerEntries[0].worker,
+    serverStyle: true,
+    observer: media.activeSpeakerObserver,
+    close: () => service.onModuleDestroy(),
+  };
+}
+
+async function bareTarget(): Promise<Target> {
+  const api = await realMediasoup.load(resolution);
+  const worker = await api.createWorker({ logLevel: 'error', workerBin: resolution.path ?? undefined });
+  const router = await worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS });
+  return {
+    router,
+    worker,
+    serverStyle: false,
+    close: async () => worker.close(),
+  };
+}
+
+async function producerLost(feed: { video: Producer; audio: Producer }): Promise<number> {
+  let lost = 0;
+  for (const p of [feed.video, feed.audio]) for (const s of await p.getStats()) lost += s.packetsLost ?? 0;
+  return lost;
+}
+
+async function sweepOne(mode: 'ours' | 'bare'): Promise<Step[]> {
+  const target = mode === 'ours' ? await oursTarget() : await bareTarget();
+  const sink = await RtpSink.open(4);
+  const feed = await startFeed(target.router);
+  const steps: Step[] = [];
+  try {
+    if (target.serverStyle) {
+      // What MediaService does with a produced audio track.
+      feed.video.on('score', () => undefined);
+      feed.audio.on('score', () => undefined);
+      await target.observer?.addProducer({ producerId: feed.audio.id });
+    }
+    const subs: Subscriber[] = [];
+    for (const n of sweep) {
+      while (subs.length < n) {
+        const batch = Math.min(25, n - subs.length);
+        subs.push(...(await Promise.all(Array.from({ length: batch }, (_, k) => addSubscriber(target.router, [feed.video, feed.audio], sink.port(subs.length + k), target.serverStyle)))));
+      }
+      await sleep(2000);
+      sink.reset();
+      const lost0 = await producerLost(feed);
+      const cpu0 = await workerCpuSeconds(target.worker);
+      const own0 = process.cpuUsage();
+      const t0 = performance.now();
+      await sleep(windowS * 1000);
+      const wall = (performance.now() - t0) / 1000;
+      const cpu1 = await workerCpuSeconds(target.worker);
+      const own1 = process.cpuUsage(own0);
+      const tot = sink.totals();
+      const lost = (await producerLost(feed)) - lost0;
+      const lossPct = tot.expected > 0 ? Math.max(0, 1 - tot.received / tot.expected) * 100 : 100;
+      const workerCpuPct = ((cpu1 - cpu0) / wall) * 100;
+      const step: Step = {
+        mode,
+        subscribers: n,
+        consumers: n * 2,
+        workerCpuPct,
+        benchProcessCpuPct: ((own1.user + own1.system) / 1e6 / wall) * 100,
+        packetsOutPerSecond: tot.received / wall,
+        mbitOutPerSecond: (tot.bytes * 8) / wall / 1e6,
+        lossPct,
+        producerLost: lost,
+        saturated: lossPct > maxLoss * 100 || workerCpuPct > maxCpu || tot.streams < n * 2,
+      };
+      steps.push(step);
+      console.log(`  ${mode} subscribers=${n}: worker CPU ${workerCpuPct.toFixed(0)}%, ${step.packetsOutPerSecond.toFixed(0)} pkt/s out, loss ${lossPct.toFixed(2)}%, input lost ${lost}, streams ${tot.streams}/${n * 2}`);
+      if (step.saturated) break;
+    }
+  } finally {
+    feed.stop();
+    sink.close();
+    await target.close();
+  }
+  return steps;
+}
+
+/** Largest subscriber count that was not saturated (0 when even the first step was). */
+export function capacity(steps: readonly Step[]): number {
+  return steps.filter((s) => !s.saturated).reduce((m, s) => Math.max(m, s.subscribers), 0);
+}
+
+async function main(): Promise<void> {
+  Logger.overrideLogger(['error', 'warn']);
+  const machine = machineInfo(resolution.path);
+  console.log(`forwarding capacity | subscribers=${sweep.join(',')} window=${windowS}s stop at loss>${maxLoss * 100}% or worker CPU>${maxCpu}%`);
+  console.log(`machine: ${JSON.stringify(machine)}`);
+  if (!resolution.path) {
+    console.log(`skipped: needs a real mediasoup worker — ${resolution.detail}`);
+    return;
+  }
+  ensureMediaFile();
+  const ours = await sweepOne('ours');
+  const bare = await sweepOne('bare');
+  const rows: Row[] = [...ours, ...bare].map((s) => ({
+    mode: s.mode,
+    subscribers: s.subscribers,
+    consumers: s.consumers,
+    'worker CPU %': s.workerCpuPct,
+    'pkt/s out': Math.round(s.packetsOutPerSecond),
+    'Mbit/s out': s.mbitOutPerSecond,
+    'loss %': s.lossPct,
+    'input lost': s.producerLost,
+    'bench proc CPU %': s.benchProcessCpuPct,
+    saturated: s.saturated ? 'yes' : '',
+  }));
+  printTable('Forwarding on one worker (1 VP8+Opus producer; each subscriber = PlainTransport + 2 consumers)', rows);
+  const capOurs = capacity(ours);
+  const capBare = capacity(bare);
+  const best = (steps: Step[]): Step | undefined => steps.filter((s) => !s.saturated).at(-1);
+  const summary = {
+    oursCapacity: capOurs,
+    bareCapacity: capBare,
+    ratio: capBare > 0 ? capOurs / capBare : Number.NaN,
+    oursPacketsPerSecondPerWorker: best(ours)?.packetsOutPerSecond ?? 0,
+    barePacketsPerSecondPerWorker: best(bare)?.packetsOutPerSecond ?? 0,
+    reachedEndOfSweep: { ours: ours.length === sweep.length && !ours.at(-1)?.saturated, bare: bare.length === sweep.length && !bare.at(-1)?.saturated },
+  };
+  printTable('Capacity (largest subscriber count with loss <= 1 % and worker CPU <= 90 %)', [
+    { mode: 'ours', subscribers: capOurs, 'pkt/s per worker': Math.round(summary.oursPacketsPerSecondPerWorker) },
+    { mode: 'bare', subscribers: capBare, 'pkt/s per worker': Math.round(summary.barePacketsPerSecondPerWorker) },
+    { mode: 'ours / bare', subscribers: summary.ratio, 'pkt/s per worker': '' },
+  ]);
+  if (summary.reachedEndOfSweep.ours || summary.reachedEndOfSweep.bare) console.log('note: the sweep ended before saturation; capacity is at least the last step (raise --subscribers)');
+  const svg = lineChartSvg('One worker: CPU vs subscribers (VP8 1 Mbit/s + Opus)', 'subscribers', 'worker CPU % / loss % x10', [
+    { name: 'ours CPU %', points: ours.map((s) => ({ x: s.subscribers, y: s.workerCpuPct })) },
+    { name: 'bare CPU %', points: bare.map((s) => ({ x: s.subscribers, y: s.workerCpuPct })) },
+    { name: 'ours loss % x10', points: ours.map((s) => ({ x: s.subscribers, y: s.lossPct * 10 })) },
+    { name: 'bare loss % x10', points: bare.map((s) => ({ x: s.subscribers, y: s.lossPct * 10 })) },
+  ]);
+  writeResults('forwarding-capacity', { benchmark: 'forwarding-capacity', machine, settings: { sweep, windowS, maxLoss, maxCpu }, summary, steps: [...ours, ...bare] }, svg);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
