@@ -83,17 +83,24 @@ interface Track {
 /**
  * UDP sinks on 127.0.0.1 that count RTP packets per SSRC and derive loss from
  * sequence gaps. Consumers' PlainTransports send here (spread over a few sockets).
+ * With `sampleEvery` k > 1 only every k-th subscriber is counted; the others send to
+ * a socket held by a child process that never reads it (the kernel queues, then
+ * drops), so on a small box the load generator does not take the worker's CPU.
  */
 export class RtpSink {
   private readonly tracks = new Map<number, Track>();
   private bytes = 0;
   private probation = 0;
-  private constructor(private readonly sockets: dgram.Socket[]) {
+  private constructor(
+    private readonly sockets: dgram.Socket[],
+    readonly sampleEvery: number,
+    private readonly blackhole: { port: number; child: ChildProcess } | null,
+  ) {
     for (const s of sockets) s.on('message', (buf) => this.onPacket(buf));
   }
 
   /** Many sockets: each has its own kernel buffer (net.core.rmem_max caps one), so a busy event loop drops less. */
-  static async open(count = 16): Promise<RtpSink> {
+  static async open(count = 16, sampleEvery = 1): Promise<RtpSink> {
     const sockets = await Promise.all(
       Array.from({ length: count }, async () => {
         const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 * 2 ** 20 });
@@ -101,12 +108,18 @@ export class RtpSink {
         return s;
       }),
     );
-    return new RtpSink(sockets);
+    return new RtpSink(sockets, sampleEvery, sampleEvery > 1 ? await openBlackhole() : null);
+  }
+
+  /** Whether the i-th subscriber is counted. */
+  counted(i: number): boolean {
+    return i % this.sampleEvery === 0;
   }
 
   /** Port for the i-th consumer transport. */
   port(i: number): number {
-    return this.sockets[i % this.sockets.length].address().port;
+    if (!this.counted(i) && this.blackhole) return this.blackhole.port;
+    return this.sockets[Math.floor(i / this.sampleEvery) % this.sockets.length].address().port;
   }
 
   /** Starts a new measurement window. */
@@ -129,6 +142,7 @@ export class RtpSink {
 
   close(): void {
     for (const s of this.sockets) s.close();
+    this.blackhole?.child.kill('SIGKILL');
   }
 
   private onPacket(buf: Buffer): void {
@@ -152,6 +166,24 @@ export class RtpSink {
     const delta = (seq - (t.ext & 0xffff) + 0x10000) & 0xffff;
     if (delta > 0 && delta < 0x8000) t.ext += delta;
   }
+}
+
+/** A UDP port bound by a python3 child that never reads it and exits by itself after 30 minutes. */
+function openBlackhole(): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn('python3', ['-c', "import socket,sys,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',0))\nprint(s.getsockname()[1],flush=True)\ntime.sleep(1800)"], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout?.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), child }));
+    child.once('error', reject);
+  });
+}
+
+/** Number of counted subscribers among the first `n`. */
+export function countedOf(sink: RtpSink, n: number): number {
+  let c = 0;
+  for (let i = 0; i < n; i++) if (sink.counted(i)) c++;
+  return c;
 }
 
 /** One subscriber: a PlainTransport sending to the sink, with a video and an audio consumer. */
