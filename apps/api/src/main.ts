@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app/app.module';
-import { configureApp } from './app/configure-app';
+import { configureApp, installGracefulShutdown } from './app/configure-app';
 import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/app-config';
 
 async function bootstrap(): Promise<void> {
@@ -20,6 +20,7 @@ async function bootstrap(): Promise<void> {
   configureApp(app);
   const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(config.port, config.host);
+  installGracefulShutdown(app);
 }
 
 void bootstrap();

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from '../auth/auth.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
+import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MediaModule } from '../media/media.module';
 import { RoomsModule } from '../rooms/rooms.module';
 import { SignalingModule } from '../signaling/signaling.module';
@@ -11,6 +13,9 @@ import { HealthController } from './health.controller';
 @Module({
   imports: [
     ConfigModule,
+    LifecycleModule,
+    // Readiness failures are expected (no worker, draining): the 503 body says why, no error log.
+    TerminusModule.forRoot({ logger: false }),
     LoggerModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({

@@ -5,13 +5,18 @@ import { Logger } from 'nestjs-pino';
 import { SIGNALING_PATH } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SignalingWsAdapter } from '../signaling/signaling-ws.adapter';
+import { SignalingGateway } from '../signaling/signaling.gateway';
 
 /** Everything main.ts and the protocol tests both need on an app before `listen()`. */
 export function configureApp(app: NestExpressApplication): void {
   const config = app.get<AppConfig>(APP_CONFIG);
   app.useLogger(app.get(Logger));
-  app.useWebSocketAdapter(new SignalingWsAdapter(app, config.limits.maxMessageBytes));
-  app.enableShutdownHooks();
+  app.useWebSocketAdapter(new SignalingWsAdapter(app, config.limits.maxMessageBytes, config.allowedOrigins));
+  // Browsers on other origins may call the HTTP API only when listed; same-origin needs no CORS.
+  const allowed = config.allowedOrigins;
+  app.enableCors({ origin: allowed === '*' ? true : (origin, done) => done(null, origin !== undefined && allowed.includes(origin)) });
+  // SIGTERM is handled by installGracefulShutdown() (drain first); SIGINT/SIGHUP close at once.
+  app.enableShutdownHooks(['SIGINT', 'SIGHUP']);
   if (config.webRoot) {
     const root = path.resolve(config.webRoot);
     app.useStaticAssets(root, { index: 'index.html' });
@@ -22,4 +27,37 @@ export function configureApp(app: NestExpressApplication): void {
       res.sendFile(index);
     });
   }
+}
+
+/**
+ * SIGTERM (orchestrators, systemd): drain — refuse joins, `serverShutdown` with
+ * SHUTDOWN_DRAIN_MS, wait for peers to leave — then close the app (workers
+ * included) and exit 0. A second SIGTERM or a stuck close exits at once.
+ */
+export function installGracefulShutdown(app: NestExpressApplication, exit: (code: number) => void = (code) => process.exit(code)): void {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  const logger = app.get(Logger);
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    if (stopping) return exit(1);
+    stopping = true;
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting', 'Shutdown');
+      exit(1);
+    }, config.shutdownDrainMs + 15_000).unref();
+    app
+      .get(SignalingGateway)
+      .drain('SIGTERM')
+      .then(() => app.close())
+      .then(
+        () => {
+          logger.log('shutdown complete', 'Shutdown');
+          exit(0);
+        },
+        (error: Error) => {
+          logger.error(`shutdown failed: ${error.stack}`, 'Shutdown');
+          exit(1);
+        },
+      );
+  });
 }

@@ -1,23 +1,59 @@
 import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
+import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MediasoupService } from '../media/mediasoup.service';
 import { RoomsService } from '../rooms/rooms.service';
 
-/** `GET /health` (and `/api/health`, through the web dev proxy): liveness plus whether media is available and why not. */
+/**
+ * Health endpoints. `GET /health/live` (liveness): the process serves HTTP.
+ * `GET /health/ready` (readiness, 503 when down): at least one live mediasoup
+ * worker and not draining — a load balancer stops sending new calls here.
+ * `GET /health` (and `/api/health` through the web dev proxy) keeps the
+ * descriptive summary the web app shows.
+ */
 @Controller()
 export class HealthController {
   constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
     private readonly mediasoup: MediasoupService,
     private readonly rooms: RoomsService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   @Get(['health', 'api/health'])
-  health(): { status: 'ok'; mediaAvailable: boolean; media: string; workers: number; rooms: number } {
+  summary(): { status: 'ok'; mediaAvailable: boolean; media: string; workers: number; rooms: number; draining: boolean } {
     return {
       status: 'ok',
       mediaAvailable: this.mediasoup.available,
       media: this.mediasoup.unavailable ?? this.mediasoup.workerResolution.detail,
-      workers: this.mediasoup.workerEntries.length,
+      workers: this.mediasoup.liveWorkerCount,
       rooms: this.rooms.all().length,
+      draining: this.shutdown.draining,
     };
+  }
+
+  @Get(['health/live', 'api/health/live'])
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.indicators.check('process').up({ pid: process.pid, uptimeSeconds: Math.round(process.uptime()) })]);
+  }
+
+  @Get(['health/ready', 'api/health/ready'])
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.workers(), () => this.accepting()]);
+  }
+
+  private workers(): HealthIndicatorResult<'mediasoup'> {
+    const check = this.indicators.check('mediasoup');
+    const live = this.mediasoup.liveWorkerCount;
+    if (live > 0) return check.up({ liveWorkers: live });
+    return check.down({ liveWorkers: 0, reason: this.mediasoup.unavailable ?? 'no live mediasoup worker' });
+  }
+
+  private accepting(): HealthIndicatorResult<'signaling'> {
+    const check = this.indicators.check('signaling');
+    return this.shutdown.draining ? check.down({ draining: true }) : check.up({ draining: false });
   }
 }

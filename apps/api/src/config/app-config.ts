@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
@@ -26,6 +27,7 @@ export interface ConfigVariable {
 
 /** Every variable the API reads, in the order the README documents them. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
+  { name: 'CONFIG_FILE', default: '(unset)', meaning: 'Optional file with more settings: a JSON object or `.env` lines (`NAME=value`). Environment variables win over the file.' },
   { name: 'HOST', default: '127.0.0.1', meaning: 'Interface the HTTP/WebSocket server listens on.' },
   { name: 'PORT', default: '3000', meaning: 'HTTP/WebSocket port (signaling at `/ws`).' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino level: trace, debug, info, warn, error, fatal, silent.' },
@@ -40,6 +42,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'WEBRTC_SERVER_PORT', default: '(unset)', meaning: 'When set, one WebRtcServer per worker on port + worker index (UDP and TCP).' },
   { name: 'MAX_INCOMING_BITRATE', default: '1500000', meaning: 'setMaxIncomingBitrate() on every transport, bits/s (0 = no limit).' },
   { name: 'ICE_SERVERS', default: '[]', meaning: 'JSON array of RTCIceServer given to clients.' },
+  { name: 'TURN_URLS', default: '(unset)', meaning: 'Comma-separated TURN URLs (`turn:host:3478?transport=udp,turns:host:5349`) handed to clients with time-limited credentials; needs TURN_SHARED_SECRET.' },
+  { name: 'TURN_SHARED_SECRET', default: '(unset)', meaning: 'Shared secret of the TURN server (coturn `static-auth-secret`): username `<expiry>:<peerId>`, credential base64(HMAC-SHA1(secret, username)).' },
+  { name: 'TURN_CREDENTIAL_TTL_S', default: '86400', meaning: 'Lifetime of the TURN credentials given at authenticate, in seconds.' },
+  { name: 'ALLOWED_ORIGINS', default: '(same origin)', meaning: 'Comma-separated origins allowed to open the WebSocket and call the HTTP API from a browser, or `*`. Unset: same origin (Origin host = Host header) and clients sending no Origin; with NODE_ENV=development also http://127.0.0.1:4200 and http://localhost:4200.' },
+  { name: 'SHUTDOWN_DRAIN_MS', default: '10000', meaning: 'On SIGTERM: stop accepting joins, send `serverShutdown`, and wait up to this long for peers to leave before closing.' },
   { name: 'JWT_SECRET', default: '(unset)', meaning: 'HS256 secret for tokens (at least 16 characters).' },
   { name: 'JWT_JWKS_URL', default: '(unset)', meaning: 'JWKS URL of the identity provider for RS256/ES256 tokens.' },
   { name: 'JWT_ISSUER', default: '(unset)', meaning: 'Required `iss` claim, when set.' },
@@ -90,6 +97,11 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) MAX_INCOMING_BITRATE = 1_500_000;
   // Checked in loadConfig(): class-validator has no "array of RTCIceServer".
   @Transform(toJson) ICE_SERVERS: IceServer[] = [];
+  @IsOptional() @IsString() TURN_URLS?: string;
+  @IsOptional() @IsString() @MinLength(8) TURN_SHARED_SECRET?: string;
+  @Transform(toInt) @IsInt() @Min(60) TURN_CREDENTIAL_TTL_S = 86_400;
+  @IsOptional() @IsString() ALLOWED_ORIGINS?: string;
+  @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_DRAIN_MS = 10_000;
   @IsOptional() @IsString() @MinLength(16) JWT_SECRET?: string;
   @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] }) JWT_JWKS_URL?: string;
   @IsOptional() @IsString() JWT_ISSUER?: string;
@@ -129,7 +141,16 @@ export interface AppConfig {
     webRtcServerPort?: number;
     maxIncomingBitrate: number;
     iceServers: IceServer[];
+    /** TURN with time-limited credentials (coturn REST scheme), when TURN_URLS and TURN_SHARED_SECRET are set. */
+    turn?: { urls: string[]; sharedSecret: string; ttlSeconds: number };
   };
+  /**
+   * Browser origins allowed on the WebSocket and HTTP API. `'*'`: any. A list:
+   * those, plus same-origin requests and clients that send no Origin.
+   */
+  allowedOrigins: '*' | string[];
+  /** How long a SIGTERM waits for peers to leave. */
+  shutdownDrainMs: number;
   auth: {
     jwtSecret?: string;
     jwksUrl?: string;
@@ -156,10 +177,11 @@ function describe(errors: ValidationError[]): string {
 
 /** Validates `env` and returns the configuration, or throws {@link ConfigError} naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: () => string = defaultRandomSecret): AppConfig {
+  const merged = { ...readConfigFile(env['CONFIG_FILE']), ...withoutEmpty(env) };
   const known = Object.fromEntries(
     CONFIG_VARIABLES.map((v) => v.name)
-      .filter((name) => env[name] !== undefined && env[name] !== '')
-      .map((name) => [name, env[name]]),
+      .filter((name) => name !== 'CONFIG_FILE' && merged[name] !== undefined && merged[name] !== '')
+      .map((name) => [name, merged[name]]),
   );
   const vars = plainToInstance(EnvironmentVariables, known);
   const errors = validateSync(vars, { skipMissingProperties: false });
@@ -173,6 +195,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
   if (vars.MAX_MESSAGE_BYTES < chunkWire) {
     problems.push(`MAX_MESSAGE_BYTES=${vars.MAX_MESSAGE_BYTES} cannot carry a FILE_CHUNK_BYTES=${vars.FILE_CHUNK_BYTES} chunk in base64; raise it to at least ${chunkWire}`);
   }
+  const turnUrls = (vars.TURN_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  const badTurn = turnUrls.find((u) => !/^turns?:[^\s]+$/.test(u));
+  if (badTurn) problems.push(`TURN_URLS: "${badTurn}" is not a turn: or turns: URL`);
+  if (turnUrls.length > 0 && !vars.TURN_SHARED_SECRET) problems.push('TURN_URLS needs TURN_SHARED_SECRET to issue time-limited credentials');
+  if (vars.TURN_SHARED_SECRET && turnUrls.length === 0) problems.push('TURN_SHARED_SECRET is set but TURN_URLS is empty');
+  const origins = (vars.ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const badOrigin = origins.find((o) => o !== '*' && !isOrigin(o));
+  if (badOrigin) problems.push(`ALLOWED_ORIGINS: "${badOrigin}" is not an origin (scheme://host[:port], no path) or *`);
   if (!vars.JWT_SECRET && !vars.JWT_JWKS_URL && !vars.DEV_TOKENS) {
     problems.push('JWT_SECRET or JWT_JWKS_URL: one must be set so that tokens can be verified (or DEV_TOKENS=true for local use)');
   }
@@ -194,7 +224,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
       webRtcServerPort: vars.WEBRTC_SERVER_PORT,
       maxIncomingBitrate: vars.MAX_INCOMING_BITRATE,
       iceServers: vars.ICE_SERVERS,
+      turn: turnUrls.length && vars.TURN_SHARED_SECRET ? { urls: turnUrls, sharedSecret: vars.TURN_SHARED_SECRET, ttlSeconds: vars.TURN_CREDENTIAL_TTL_S } : undefined,
     },
+    allowedOrigins: origins.includes('*')
+      ? '*'
+      : [...origins, ...(env['NODE_ENV'] === 'development' && origins.length === 0 ? DEV_ORIGINS : [])],
+    shutdownDrainMs: vars.SHUTDOWN_DRAIN_MS,
     auth: {
       jwtSecret: generatedSecret ? randomSecret() : vars.JWT_SECRET,
       jwksUrl: vars.JWT_JWKS_URL,
@@ -217,6 +252,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
       fileChunkBytes: vars.FILE_CHUNK_BYTES,
     },
   };
+}
+
+/** Where `nx serve web` runs; allowed by default in development only. */
+const DEV_ORIGINS = ['http://127.0.0.1:4200', 'http://localhost:4200'];
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
+function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+}
+
+/**
+ * Reads CONFIG_FILE: a JSON object (values may be numbers or booleans) or
+ * `.env` lines. Unknown names are refused so that a typo does not go unnoticed.
+ */
+export function readConfigFile(file: string | undefined): Record<string, string> {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`invalid configuration:\n  CONFIG_FILE=${JSON.stringify(file)}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let entries: [string, string][];
+  if (/^\s*\{/.test(text)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new ConfigError(`invalid configuration:\n  CONFIG_FILE=${JSON.stringify(file)}: invalid JSON (${(error as Error).message})`);
+    }
+    entries = Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
+  } else {
+    entries = text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => {
+        const at = line.indexOf('=');
+        const value = at < 0 ? '' : line.slice(at + 1).trim();
+        return [at < 0 ? line : line.slice(0, at).trim().replace(/^export\s+/, ''), value.replace(/^(['"])(.*)\1$/, '$2')];
+      });
+  }
+  const names = new Set(CONFIG_VARIABLES.map((v) => v.name));
+  const unknown = entries.filter(([k]) => !names.has(k) && k !== 'NODE_ENV').map(([k]) => k);
+  if (unknown.length) throw new ConfigError(`invalid configuration:\n  CONFIG_FILE=${JSON.stringify(file)}: unknown variable(s) ${unknown.join(', ')}`);
+  return Object.fromEntries(entries);
 }
 
 function isIceServerList(value: unknown): value is IceServer[] {

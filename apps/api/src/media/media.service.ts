@@ -30,6 +30,7 @@ import type {
   WebRtcTransportOptions,
 } from 'mediasoup/types';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { iceServersFor } from '../config/ice-servers';
 import type { Peer, TransportAppData } from '../peers/peer';
 import type { Room } from '../rooms/room';
 import { RoomsService } from '../rooms/rooms.service';
@@ -122,7 +123,7 @@ export class MediaService {
       iceCandidates: transport.iceCandidates as IceCandidate[],
       dtlsParameters: transport.dtlsParameters,
       sctpParameters: transport.sctpParameters,
-      iceServers: media.iceServers,
+      iceServers: iceServersFor(media, peer.id),
     };
   }
 

@@ -14,6 +14,27 @@ export interface WorkerEntry {
   routers: number;
 }
 
+/** What placement looks at for one worker. */
+export interface WorkerLoad {
+  routers: number;
+  consumers: number;
+}
+
+/**
+ * Load-aware placement of a new room: the worker with the fewest routers, then
+ * the lowest consumer count; ties go to the first in `order` (the caller rotates
+ * it so that equal workers take turns). Returns -1 for an empty list.
+ */
+export function pickLeastLoaded(loads: readonly WorkerLoad[], start = 0): number {
+  let best = -1;
+  for (let k = 0; k < loads.length; k++) {
+    const i = (start + k) % loads.length;
+    const l = loads[i];
+    if (best < 0 || l.routers < loads[best].routers || (l.routers === loads[best].routers && l.consumers < loads[best].consumers)) best = i;
+  }
+  return best;
+}
+
 /** A room's mediasoup objects. */
 export interface RoomMedia {
   router: Router;
@@ -35,6 +56,11 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
   private api: MediasoupApi | null = null;
   private nextWorker = 0;
   private closing = false;
+  private deaths = 0;
+  /** Replacement workers being started, by index; room creation waits for them when no worker is live. */
+  private readonly replacing = new Map<number, Promise<void>>();
+  /** Consumers per worker index, supplied by RoomsService (it knows the peers). */
+  private consumerCount: (workerIndex: number) => number = () => 0;
   private resolution: WorkerBinResolution = { path: null, source: 'none', detail: 'not initialised' };
   private unavailableReason: string | null = 'media not initialised';
 
@@ -86,6 +112,21 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     return this.workers;
   }
 
+  /** Workers that are running now (readiness needs at least one). */
+  get liveWorkerCount(): number {
+    return this.workers.filter((w) => !w.worker.closed).length;
+  }
+
+  /** Workers that died since start (metrics). */
+  get workerDeaths(): number {
+    return this.deaths;
+  }
+
+  /** Lets the owner of the peers report consumers per worker, for placement. */
+  setConsumerCounter(count: (workerIndex: number) => number): void {
+    this.consumerCount = count;
+  }
+
   /** Throws `media_unavailable` with the reason when there is no worker. */
   assertAvailable(): void {
     if (this.unavailableReason !== null) throw new SignalingError('media_unavailable', this.unavailableReason);
@@ -100,7 +141,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
   /** A router (and its active speaker observer) for a new room, on the least loaded worker. */
   async createRoomMedia(roomId: string): Promise<RoomMedia> {
     this.assertAvailable();
-    const entry = this.pickWorker();
+    const entry = await this.pickWorker();
     const router = await entry.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { roomId } });
     try {
       const activeSpeakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
@@ -114,24 +155,42 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Least routers first; ties go round-robin so new rooms spread over the pool. */
-  private pickWorker(): WorkerEntry {
-    const live = this.workers.filter((w) => !w.worker.closed);
+  /**
+   * Fewest routers, then fewest consumers; ties rotate so new rooms spread over
+   * the pool. When every worker died, waits for a replacement rather than
+   * failing the rooms being re-created after a `mediaReset`.
+   */
+  private async pickWorker(): Promise<WorkerEntry> {
+    let live = this.workers.filter((w) => !w.worker.closed);
+    if (live.length === 0 && this.replacing.size > 0) {
+      await Promise.allSettled([...this.replacing.values()]);
+      live = this.workers.filter((w) => !w.worker.closed);
+    }
     if (live.length === 0) throw new SignalingError('media_unavailable', 'no live mediasoup worker');
-    const start = this.nextWorker++ % live.length;
-    const ordered = [...live.slice(start), ...live.slice(0, start)];
-    return ordered.reduce((best, w) => (w.routers < best.routers ? w : best), ordered[0]);
+    const chosen = pickLeastLoaded(
+      live.map((w) => ({ routers: w.routers, consumers: this.consumerCount(w.index) })),
+      this.nextWorker++ % live.length,
+    );
+    return live[chosen];
   }
 
   private async startWorker(index: number): Promise<void> {
     const api = this.api;
     if (!api) return;
     const { media } = this.config;
+    const before = new Set(process.listeners('SIGTERM'));
     const worker = await api.createWorker({
       logLevel: media.logLevel,
       workerBin: this.resolution.path ?? undefined,
       appData: { index },
     });
+    // mediasoup closes its workers on SIGTERM by itself, which would end every
+    // call at the start of the graceful drain; the drain closes them at its end.
+    for (const listener of process.listeners('SIGTERM')) if (!before.has(listener)) process.removeListener('SIGTERM', listener);
+    if (this.closing) {
+      worker.close();
+      return;
+    }
     const entry: WorkerEntry = { index, worker, routers: 0 };
     if (media.webRtcServerPort !== undefined) {
       const port = media.webRtcServerPort + index;
@@ -144,19 +203,33 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
       });
     }
     worker.on('died', (error) => {
+      this.deaths++;
       this.logger.error(`worker died | index=${index} pid=${worker.pid} error=${error.message}`);
       const at = this.workers.indexOf(entry);
       if (at >= 0) this.workers.splice(at, 1);
+      // The replacement starts now so that rooms re-created after mediaReset have somewhere to go.
+      if (!this.closing) this.replace(index, 0);
       for (const listener of this.workerDiedListeners) listener(index);
-      if (!this.closing) {
-        setTimeout(() => {
-          if (this.closing) return;
-          this.startWorker(index).catch((e: Error) => this.logger.error(`worker restart failed | index=${index} error=${e.message}`));
-        }, 2000).unref();
-      }
     });
     this.workers.push(entry);
     this.logger.debug(`startWorker() | index=${index} pid=${worker.pid}`);
+  }
+
+  /** Starts a worker in slot `index`, retrying with backoff (a crash loop must not spin). */
+  private replace(index: number, attempt: number): void {
+    const started = this.startWorker(index).then(
+      () => this.logger.log(`worker replaced | index=${index}`),
+      (e: Error) => {
+        this.logger.error(`worker restart failed | index=${index} attempt=${attempt + 1} error=${e.message}`);
+        if (this.closing) return;
+        const delay = Math.min(30_000, 500 * 2 ** attempt);
+        setTimeout(() => !this.closing && this.replace(index, attempt + 1), delay).unref();
+      },
+    );
+    this.replacing.set(index, started);
+    void started.finally(() => {
+      if (this.replacing.get(index) === started) this.replacing.delete(index);
+    });
   }
 
   private async closeWorkers(): Promise<void> {

@@ -16,7 +16,9 @@ import type { RtpCapabilities } from 'mediasoup/types';
 import { AuthService } from '../auth/auth.service';
 import { SERVER_VERSION } from '../app/version';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { iceServersFor } from '../config/ice-servers';
 import { FilesService } from '../files/files.service';
+import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MediaService } from '../media/media.service';
 import { MediasoupService } from '../media/mediasoup.service';
 import { RoomsService } from '../rooms/rooms.service';
@@ -43,6 +45,7 @@ export class PeersService implements OnModuleDestroy {
     private readonly media: MediaService,
     private readonly mediasoup: MediasoupService,
     private readonly files: FilesService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   onModuleDestroy(): void {
@@ -82,6 +85,7 @@ export class PeersService implements OnModuleDestroy {
       old?.close(CLOSE_CODES.replaced, 'the session was resumed on a newer connection');
       this.logger.log(`authenticate() | resumed | peer=${id} room=${peer.roomId ?? '-'}`);
     } else {
+      this.shutdown.assertAccepting('new sessions');
       if (previous) {
         this.logger.log(`authenticate() | replacing older connection | peer=${id}`);
         this.disconnected(previous);
@@ -105,13 +109,14 @@ export class PeersService implements OnModuleDestroy {
         protocolVersion: PROTOCOL_VERSION,
         serverVersion: SERVER_VERSION,
         limits: this.config.limits,
-        iceServers: this.config.media.iceServers,
+        iceServers: iceServersFor(this.config.media, id),
         mediaAvailable: this.mediasoup.available,
       },
     };
   }
 
   async join(peer: Peer, params: JoinParams): Promise<JoinResult> {
+    this.shutdown.assertAccepting('join');
     if (peer.joined) throw new SignalingError('invalid_state', `already joined room "${peer.roomId}"`);
     let rtpCapabilities: RtpCapabilities | undefined;
     if (params.rtpCapabilities && this.mediasoup.available) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { SignalingError } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MediasoupService } from '../media/mediasoup.service';
 import type { Peer } from '../peers/peer';
 import { Room } from './room';
@@ -20,10 +21,16 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly mediasoup: MediasoupService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   onModuleInit(): void {
     this.stopWatchingWorkers = this.mediasoup.onWorkerDied((index) => this.resetRoomsOnWorker(index));
+    this.mediasoup.setConsumerCounter((index) => {
+      let n = 0;
+      for (const room of this.rooms.values()) if (room.media?.workerIndex === index) for (const peer of room.peers.values()) n += peer.consumers.size;
+      return n;
+    });
   }
 
   onModuleDestroy(): void {
@@ -53,6 +60,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   /** Puts `peer` in `roomId`, creating the room if needed. Idempotent for the room the peer is in. */
   async enter(peer: Peer, roomId: string): Promise<Room> {
     if (!peer.mayEnter(roomId)) throw new SignalingError('forbidden', `the token does not allow room "${roomId}"`);
+    if (peer.roomId !== roomId) this.shutdown.assertAccepting('entering a room');
     for (;;) {
       if (peer.roomId === roomId) return this.roomOf(peer, false);
       if (peer.roomId !== null) throw new SignalingError('invalid_state', `already in room "${peer.roomId}"; leave it first`);

@@ -3,6 +3,7 @@ import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES, SIGNALING_PATH } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ShutdownState } from '../lifecycle/shutdown-state';
 import { PeersService } from '../peers/peers.service';
 import { SignalingConnection } from './signaling-connection';
 import { SignalingDispatcher } from './signaling-dispatcher';
@@ -27,6 +28,7 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dispatcher: SignalingDispatcher,
     private readonly peers: PeersService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   /**
@@ -73,9 +75,34 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
     this.logger.debug(`connected | conn=${conn.id}`);
   }
 
-  /** Tells every client before the sockets go, so they reconnect later instead of failing. */
+  /**
+   * Graceful drain (SIGTERM): refuse new sessions and joins (readiness goes
+   * false), tell every client how long it has (`serverShutdown` with
+   * SHUTDOWN_DRAIN_MS), wait until no peer is in a room or the time is up, then
+   * close the remaining sockets with 1001. The caller closes the app (workers).
+   */
+  async drain(signal: string): Promise<{ waitedMs: number; peersLeft: number }> {
+    const started = Date.now();
+    if (!this.shutdown.startDraining()) return { waitedMs: 0, peersLeft: this.peersInRooms() };
+    const drainMs = this.config.shutdownDrainMs;
+    const reason = `server shutting down (${signal})`;
+    this.logger.warn(`drain() | start | signal=${signal} drainMs=${drainMs} connections=${this.connections.size} peersInRooms=${this.peersInRooms()}`);
+    for (const conn of this.connections.values()) conn.notify('serverShutdown', { reason, drainMs });
+    while (Date.now() - started < drainMs && this.peersInRooms() > 0) await new Promise((r) => setTimeout(r, 100));
+    const peersLeft = this.peersInRooms();
+    for (const conn of this.connections.values()) conn.close(1001, reason);
+    this.logger.warn(`drain() | done | waitedMs=${Date.now() - started} peersStillInRooms=${peersLeft}`);
+    return { waitedMs: Date.now() - started, peersLeft };
+  }
+
+  /** Without a drain (SIGINT, tests): tell every client before the sockets go, so they reconnect later instead of failing. */
   beforeApplicationShutdown(signal?: string): void {
+    if (!this.shutdown.startDraining()) return;
     for (const conn of this.connections.values()) conn.notify('serverShutdown', { reason: `server shutting down${signal ? ` (${signal})` : ''}`, drainMs: 0 });
+  }
+
+  private peersInRooms(): number {
+    return this.peers.all().filter((p) => !p.closed && p.roomId !== null).length;
   }
 
   /** Open connections (health output, tests). */

@@ -1,0 +1,95 @@
+import WebSocket from 'ws';
+import { PROTOCOL_VERSION } from '@confer/signaling-contracts';
+import { ShutdownState } from '../src/lifecycle/shutdown-state';
+import { SignalingGateway } from '../src/signaling/signaling.gateway';
+import { fakeBackend } from './support/backends';
+import { joinRoom } from './support/scenario';
+import { TestClient } from './support/test-client';
+import { TestServer } from './support/test-server';
+
+/** Opens a WebSocket with `origin` (undefined: no Origin header); resolves with 'open' or the refusal's HTTP status. */
+function upgrade(url: string, origin?: string): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, origin ? { origin } : {});
+    socket.once('open', () => {
+      socket.close();
+      resolve('open');
+    });
+    socket.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('error', () => undefined);
+  });
+}
+
+describe('runtime: origins, health, drain', () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  it('the WebSocket upgrade checks Origin: same-origin, no Origin and listed origins pass, a foreign one gets 403', async () => {
+    server = await TestServer.start(fakeBackend, { ALLOWED_ORIGINS: 'https://portal.example.com' });
+    const host = new URL(server.httpUrl).host;
+    expect(await upgrade(server.url)).toBe('open');
+    expect(await upgrade(server.url, `http://${host}`)).toBe('open');
+    expect(await upgrade(server.url, 'https://portal.example.com')).toBe('open');
+    expect(await upgrade(server.url, 'https://evil.example.net')).toBe(403);
+    expect(await upgrade(server.url, 'null')).toBe(403);
+  });
+
+  it('CORS on the HTTP API answers listed origins only', async () => {
+    server = await TestServer.start(fakeBackend, { ALLOWED_ORIGINS: 'https://portal.example.com' });
+    const preflight = (origin: string): Promise<Response> =>
+      fetch(`${server?.httpUrl}/api/dev/token`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    expect((await preflight('https://portal.example.com')).headers.get('access-control-allow-origin')).toBe('https://portal.example.com');
+    expect((await preflight('https://evil.example.net')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('in development the web dev server origins are allowed by default, and * allows any', async () => {
+    server = await TestServer.start(fakeBackend, { NODE_ENV: 'development' });
+    expect(await upgrade(server.url, 'http://localhost:4200')).toBe('open');
+    expect(await upgrade(server.url, 'https://evil.example.net')).toBe(403);
+    await server.stop();
+    server = await TestServer.start(fakeBackend, { ALLOWED_ORIGINS: '*' });
+    expect(await upgrade(server.url, 'https://anywhere.example.net')).toBe('open');
+  });
+
+  it('liveness is up; readiness is down without a live worker', async () => {
+    server = await TestServer.start(null);
+    expect((await fetch(`${server.httpUrl}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${server.httpUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'error', error: { mediasoup: { status: 'down', liveWorkers: 0 } } });
+  });
+
+  it('readiness flips: up with a worker, down while draining; new sessions and joins are refused while draining', async () => {
+    server = await TestServer.start(fakeBackend, { SHUTDOWN_DRAIN_MS: '5000' });
+    const ready = async (): Promise<number> => (await fetch(`${server?.httpUrl}/health/ready`)).status;
+    expect(await ready()).toBe(200);
+    expect(await (await fetch(`${server.httpUrl}/api/health/ready`)).json()).toMatchObject({ status: 'ok', info: { mediasoup: { liveWorkers: 1 }, signaling: { draining: false } } });
+
+    const alice = await server.client('alice');
+    await joinRoom(alice, 'r', { send: false, recv: false });
+    const bob = await server.client('bob');
+
+    const drained = server.app.get(SignalingGateway).drain('test');
+    expect(server.app.get(ShutdownState).draining).toBe(true);
+    expect(await ready()).toBe(503);
+    expect(await alice.waitForNotification('serverShutdown')).toEqual({ reason: expect.stringContaining('shutting down'), drainMs: 5000 });
+    const refused = await bob.requestError('join', { roomId: 'r', displayName: 'bob', device: { flag: 'test', name: 'jest' } });
+    expect(refused).toMatchObject({ code: 'invalid_state', details: { reason: 'draining' } });
+    const fresh = await TestClient.connect(server.url);
+    const auth = await fresh.requestError('authenticate', { token: await server.token({ sub: 'carol' }), protocolVersion: PROTOCOL_VERSION });
+    expect(auth.code).toBe('invalid_state');
+
+    // The drain ends as soon as the last peer leaves, long before SHUTDOWN_DRAIN_MS.
+    await alice.request('leave', {});
+    const result = await drained;
+    expect(result).toMatchObject({ peersLeft: 0 });
+    expect(result.waitedMs).toBeLessThan(2000);
+    expect((await bob.closed).code).toBe(1001);
+  });
+});
