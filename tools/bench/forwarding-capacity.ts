@@ -2,7 +2,8 @@
  * Benchmark 3: forwarding capacity of one worker. ffmpeg feeds a pre-encoded VP8 + Opus
  * clip (~1.1 Mbit/s) into PlainTransport producers; subscribers (a PlainTransport with a
  * video and an audio consumer each) send to UDP sinks on 127.0.0.1 that count packets and
- * sequence gaps. The subscriber count grows until loss > 1 % or the worker's CPU > 90 %.
+ * sequence gaps. The subscriber count grows until the loss the worker adds (sink loss
+ * minus the producers' input loss) passes 1 % or the worker's CPU passes 90 %.
  * The same sweep runs twice: on a room router made by our MediasoupService (with the
  * room's active speaker observer, consumers paused then resumed as MediaService does) and
  * on a bare mediasoup router with the same codecs. Needs a real worker.
@@ -20,7 +21,7 @@ import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { lineChartSvg, machineInfo, printTable, writeResults, type Row } from './lib/report';
 import { intList, parseArgs, sleep } from './support/args';
-import { addSubscriber, countedOf, ensureMediaFile, RtpSink, startFeed, workerCpuSeconds, type Subscriber } from './support/plain-rtp';
+import { addSubscriber, countedOf, ensureMediaFile, forwardingLossPct, producerInput, RtpSink, startFeed, workerCpuSeconds, type Subscriber } from './support/plain-rtp';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has('quick');
@@ -41,9 +42,12 @@ export interface Step {
   benchProcessCpuPct: number;
   packetsOutPerSecond: number;
   mbitOutPerSecond: number;
+  /** Loss at the sinks (sequence gaps), in %. */
   lossPct: number;
-  /** Packets the worker's producers lost on input (ffmpeg → worker), during the window. */
+  /** Packets the producers lost on input (ffmpeg → worker) during the window. */
   producerLost: number;
+  /** Sink loss minus input loss: what the worker itself dropped, in %. */
+  forwardingLossPct: number;
   saturated: boolean;
 }
 
@@ -83,12 +87,6 @@ async function bareTarget(): Promise<Target> {
   };
 }
 
-async function producerLost(feed: { video: Producer; audio: Producer }): Promise<number> {
-  let lost = 0;
-  for (const p of [feed.video, feed.audio]) for (const s of await p.getStats()) lost += s.packetsLost ?? 0;
-  return lost;
-}
-
 async function sweepOne(mode: 'ours' | 'bare'): Promise<Step[]> {
   const target = mode === 'ours' ? await oursTarget() : await bareTarget();
   const sink = await RtpSink.open(16, sampleEvery);
@@ -109,7 +107,7 @@ async function sweepOne(mode: 'ours' | 'bare'): Promise<Step[]> {
       }
       await sleep(2000);
       sink.reset();
-      const lost0 = await producerLost(feed);
+      const in0 = await producerInput([feed.video, feed.audio]);
       const cpu0 = await workerCpuSeconds(target.worker);
       const own0 = process.cpuUsage();
       const t0 = performance.now();
@@ -119,8 +117,10 @@ async function sweepOne(mode: 'ours' | 'bare'): Promise<Step[]> {
       const own1 = process.cpuUsage(own0);
       const tot = sink.totals();
       const sampled = countedOf(sink, n);
-      const lost = (await producerLost(feed)) - lost0;
       const lossPct = tot.expected > 0 ? Math.max(0, 1 - tot.received / tot.expected) * 100 : 100;
+      const in1 = await producerInput([feed.video, feed.audio]);
+      const input = { packets: in1.packets - in0.packets, lost: in1.lost - in0.lost };
+      const fwdLossPct = forwardingLossPct(lossPct, input);
       const workerCpuPct = ((cpu1 - cpu0) / wall) * 100;
       const step: Step = {
         mode,
@@ -131,11 +131,12 @@ async function sweepOne(mode: 'ours' | 'bare'): Promise<Step[]> {
         packetsOutPerSecond: (tot.received / wall) * (n / sampled),
         mbitOutPerSecond: ((tot.bytes * 8) / wall / 1e6) * (n / sampled),
         lossPct,
-        producerLost: lost,
-        saturated: lossPct > maxLoss * 100 || workerCpuPct > maxCpu || tot.streams < sampled * 2,
+        producerLost: input.lost,
+        forwardingLossPct: fwdLossPct,
+        saturated: fwdLossPct > maxLoss * 100 || workerCpuPct > maxCpu || tot.streams < sampled * 2,
       };
       steps.push(step);
-      console.log(`  ${mode} subscribers=${n}: worker CPU ${workerCpuPct.toFixed(0)}%, ${step.packetsOutPerSecond.toFixed(0)} pkt/s out, loss ${lossPct.toFixed(2)}%, input lost ${lost}, streams ${tot.streams}/${sampled * 2}`);
+      console.log(`  ${mode} subscribers=${n}: worker CPU ${workerCpuPct.toFixed(0)}%, ${step.packetsOutPerSecond.toFixed(0)} pkt/s out, loss ${lossPct.toFixed(2)}%, input lost ${input.lost}/${input.packets + input.lost}, forwarding loss ${fwdLossPct.toFixed(2)}%, streams ${tot.streams}/${sampled * 2}`);
       if (step.saturated) break;
     }
   } finally {
@@ -154,7 +155,7 @@ export function capacity(steps: readonly Step[]): number {
 async function main(): Promise<void> {
   Logger.overrideLogger(['error', 'warn']);
   const machine = machineInfo(resolution.path);
-  console.log(`forwarding capacity | subscribers=${sweep.join(',')} window=${windowS}s stop at loss>${maxLoss * 100}% or worker CPU>${maxCpu}%; packets counted on every ${sampleEvery}th subscriber`);
+  console.log(`forwarding capacity | subscribers=${sweep.join(',')} window=${windowS}s stop at forwarding loss>${maxLoss * 100}% or worker CPU>${maxCpu}%; packets counted on every ${sampleEvery}th subscriber`);
   console.log(`machine: ${JSON.stringify(machine)}`);
   if (!resolution.path) {
     console.log(`skipped: needs a real mediasoup worker — ${resolution.detail}`);
@@ -172,6 +173,7 @@ async function main(): Promise<void> {
     'Mbit/s out (est.)': s.mbitOutPerSecond,
     'loss %': s.lossPct,
     'input lost': s.producerLost,
+    'fwd loss %': s.forwardingLossPct,
     'bench proc CPU %': s.benchProcessCpuPct,
     saturated: s.saturated ? 'yes' : '',
   }));
@@ -187,7 +189,7 @@ async function main(): Promise<void> {
     barePacketsPerSecondPerWorker: best(bare)?.packetsOutPerSecond ?? 0,
     reachedEndOfSweep: { ours: ours.length === sweep.length && !ours.at(-1)?.saturated, bare: bare.length === sweep.length && !bare.at(-1)?.saturated },
   };
-  printTable('Capacity (largest subscriber count with loss <= 1 % and worker CPU <= 90 %)', [
+  printTable('Capacity (largest subscriber count with forwarding loss <= 1 % and worker CPU <= 90 %)', [
     { mode: 'ours', subscribers: capOurs, 'pkt/s per worker': Math.round(summary.oursPacketsPerSecondPerWorker) },
     { mode: 'bare', subscribers: capBare, 'pkt/s per worker': Math.round(summary.barePacketsPerSecondPerWorker) },
     { mode: 'ours / bare', subscribers: summary.ratio, 'pkt/s per worker': '' },

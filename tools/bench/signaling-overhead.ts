@@ -104,6 +104,7 @@ async function cycle(peer: BenchPeer, roomId: string, pace: () => Promise<boolea
   }
   if (!(await pace())) return;
   await peer.request('leave', {});
+  await pace();
 }
 
 async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {

@@ -5,22 +5,25 @@ import path from 'node:path';
 import type { Consumer, PlainTransport, Producer, Router, RtpParameters } from 'mediasoup/types';
 import { ROOT } from './server-process';
 
-/** The pre-encoded clip every forwarding benchmark feeds: VP8 ~1 Mbit/s 640x360@30 (keyframe every 2 s) + Opus 64 kbit/s. */
-export const MEDIA_FILE = path.join(ROOT, 'dist/bench/feed-vp8-opus.webm');
+/**
+ * The pre-encoded clip every forwarding benchmark feeds: VP8 ~1 Mbit/s 640x360@30 (keyframe every 2 s) + Opus 64 kbit/s.
+ * 60 s long so that ffmpeg's loop restarts (where its pacing hiccups) are rare within a run.
+ */
+export const MEDIA_FILE = path.join(ROOT, 'dist/bench/feed-vp8-opus-60s.webm');
 const VIDEO_SSRC = 22222222;
 const AUDIO_SSRC = 11111111;
 const VIDEO_PT = 101;
 const AUDIO_PT = 100;
 const PROBATION_SSRC = 1234;
 
-/** Encodes the clip once (about 10 s of CPU); later runs reuse it. */
+/** Encodes the clip once (about 30 s); later runs reuse it. */
 export function ensureMediaFile(): string {
   if (existsSync(MEDIA_FILE)) return MEDIA_FILE;
   mkdirSync(path.dirname(MEDIA_FILE), { recursive: true });
   const r = spawnSync(
     'ffmpeg',
     ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-t', '20', '-c:v', 'libvpx', '-b:v', '1M', '-minrate', '1M', '-maxrate', '1M', '-g', '60', '-deadline', 'realtime', '-cpu-used', '8',
+      '-t', '60', '-c:v', 'libvpx', '-b:v', '1M', '-minrate', '1M', '-maxrate', '1M', '-g', '60', '-deadline', 'realtime', '-cpu-used', '8',
       '-c:a', 'libopus', '-b:a', '64k', '-ac', '2', MEDIA_FILE],
     { stdio: 'inherit', timeout: 120_000 },
   );
@@ -210,6 +213,28 @@ export async function addSubscriber(router: Router, producers: Producer[], sinkP
     consumers.push(consumer);
   }
   return { transport, consumers };
+}
+
+/** Packets received and lost (sequence gaps) by the producers, as the worker counts them. */
+export async function producerInput(producers: Producer[]): Promise<{ packets: number; lost: number }> {
+  let packets = 0;
+  let lost = 0;
+  for (const p of producers) {
+    for (const s of await p.getStats()) {
+      packets += s.packetCount ?? 0;
+      lost += s.packetsLost ?? 0;
+    }
+  }
+  return { packets, lost };
+}
+
+/**
+ * Loss the worker added, in %: loss at the sinks minus loss already on the input
+ * (ffmpeg → worker), so a hiccup of the feeder is not taken for a saturated worker.
+ */
+export function forwardingLossPct(sinkLossPct: number, input: { packets: number; lost: number }): number {
+  const inputPct = input.packets + input.lost > 0 ? (input.lost / (input.packets + input.lost)) * 100 : 0;
+  return Math.max(0, sinkLossPct - inputPct);
 }
 
 /** CPU seconds (user + system) a worker has used, from its getrusage(). */
