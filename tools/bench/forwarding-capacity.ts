@@ -11,7 +11,7 @@
  *   npm run nx -- run tools:bench-forwarding [-- --quick] [--subscribers 50,100,200] [--window 5]
  */
 import { Logger } from '@nestjs/common';
-import type { ActiveSpeakerObserver, Producer, Router, Worker } from 'mediasoup/types';
+import type { ActiveSpeakerObserver, Router, Worker } from 'mediasoup/types';
 /* eslint-disable @nx/enforce-module-boundaries -- the benchmark measures the API's own media code */
 import { loadConfig } from '../../apps/api/src/config/app-config';
 import { ROUTER_MEDIA_CODECS } from '../../apps/api/src/media/media-codecs';
