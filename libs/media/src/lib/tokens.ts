@@ -72,3 +72,24 @@ export const MEDIA_DEVICES = new InjectionToken<MediaDevicesLike>('confer.MEDIA_
   providedIn: 'root',
   factory: () => globalThis.navigator.mediaDevices,
 });
+
+/** Timing of the media session's recovery. All in milliseconds. */
+export interface MediaSessionOptions {
+  /**
+   * How long a transport may stay ICE-`disconnected` before ICE is restarted.
+   * Short outages often heal by themselves; `failed` restarts at once.
+   */
+  iceDisconnectedGraceMs: number;
+  /** Repeated ICE restarts of one transport back off from 1 s, doubling up to this. */
+  iceRestartMaxDelayMs: number;
+}
+
+export const DEFAULT_MEDIA_SESSION_OPTIONS: MediaSessionOptions = {
+  iceDisconnectedGraceMs: 2000,
+  iceRestartMaxDelayMs: 8000,
+};
+
+export const MEDIA_SESSION_OPTIONS = new InjectionToken<MediaSessionOptions>('confer.MEDIA_SESSION_OPTIONS', {
+  providedIn: 'root',
+  factory: () => DEFAULT_MEDIA_SESSION_OPTIONS,
+});

@@ -68,6 +68,8 @@ export class FakeSignalingServer {
   accepting = true;
   mediaAvailable = true;
   peers: { id: string; displayName: string; device: { flag: string; name: string } }[] = [];
+  /** ICE parameters of the latest `restartIce` answer. */
+  lastIceParameters: unknown = null;
   private readonly handlers = new Map<string, Handler>();
   private readonly pending = new Map<number, (message: SignalingMessage) => void>();
   private nextId = 1000;
@@ -98,9 +100,13 @@ export class FakeSignalingServer {
       return { messageId: message.messageId, timestamp: message.timestamp };
     });
     this.on('fileOffer', () => ({ transferId: `t${this.nextObjectId++}` }));
-    for (const method of ['connectWebRtcTransport', 'leave', 'closeProducer', 'pauseProducer', 'resumeProducer', 'pauseConsumer', 'resumeConsumer', 'setConsumerPreferredLayers', 'restartIce', 'fileAnswer', 'fileChunk', 'fileComplete', 'fileCancel'] as const) {
-      this.on(method, () => (method === 'restartIce' ? { iceParameters: testFakeParameters.generateTransportRemoteParameters().iceParameters } : {}));
+    for (const method of ['connectWebRtcTransport', 'leave', 'closeProducer', 'pauseProducer', 'resumeProducer', 'pauseConsumer', 'resumeConsumer', 'setConsumerPreferredLayers', 'fileAnswer', 'fileChunk', 'fileComplete', 'fileCancel'] as const) {
+      this.on(method, () => ({}));
     }
+    this.on('restartIce', () => {
+      this.lastIceParameters = testFakeParameters.generateTransportRemoteParameters().iceParameters;
+      return { iceParameters: this.lastIceParameters };
+    });
   }
 
   get socket(): FakeSocket {

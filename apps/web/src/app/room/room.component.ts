@@ -26,8 +26,9 @@ export class RoomComponent {
       case 'joining':
         return 'Joining…';
       case 'reconnecting':
-        return 'Reconnecting…';
+        return this.session.recovery() === 'connection' ? 'Reconnecting…' : 'Reconnecting media…';
       case 'joined':
+        if (this.session.recovery() === 'ice') return 'Reconnecting media…';
         return this.session.mediaAvailable() ? 'Connected' : 'Connected (no media)';
       default:
         return '';

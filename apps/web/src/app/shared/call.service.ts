@@ -50,7 +50,9 @@ export class CallService {
   constructor() {
     const signaling = inject(SignalingClient);
     const subs = [
-      signaling.on('serverShutdown').subscribe(() => this.notify('info', 'The server is restarting; you will be reconnected automatically.')),
+      signaling.on('serverShutdown').subscribe(({ drainMs }) =>
+        this.notify('info', `The server is restarting${drainMs >= 1000 ? ` in up to ${Math.round(drainMs / 1000)} s` : ''}; you will be reconnected automatically.`),
+      ),
       this.session.connectionState$.subscribe((state) => {
         if (state === 'joined') this.wasInRoom = true;
         // Reconnection gave up or a rebuild failed: back to the join screen, saying why.

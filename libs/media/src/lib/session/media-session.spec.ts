@@ -1,11 +1,20 @@
 import { TestBed } from '@angular/core/testing';
-import type { NewConsumerParams, ProducerAppData } from '@confer/signaling-contracts';
+import { SignalingError, type NewConsumerParams, type ProducerAppData } from '@confer/signaling-contracts';
 import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
 import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
+import type { Transport } from 'mediasoup-client/types';
 import { FakeSignalingServer, NO_ANSWER, settle, until } from '../../testing/fake-signaling-server';
 import { InvalidStateError, MediaPermissionError } from '../errors';
 import { SignalingClient } from '../signaling/signaling-client';
-import { DEVICE_FACTORY, MEDIA_DEVICES, SIGNALING_OPTIONS, SIGNALING_URL, WEB_SOCKET_FACTORY, type MediaDevicesLike } from '../tokens';
+import {
+  DEVICE_FACTORY,
+  MEDIA_DEVICES,
+  MEDIA_SESSION_OPTIONS,
+  SIGNALING_OPTIONS,
+  SIGNALING_URL,
+  WEB_SOCKET_FACTORY,
+  type MediaDevicesLike,
+} from '../tokens';
 import { MediaSession } from './media-session';
 
 function stream(kind: 'audio' | 'video'): MediaStream {
@@ -38,9 +47,21 @@ describe('MediaSession (mediasoup-client FakeHandler)', () => {
   let server: FakeSignalingServer;
   let session: MediaSession;
   let mediaDevices: jest.Mocked<MediaDevicesLike>;
+  /** Every Device the session created, and every transport they created (newest last). */
+  let devices: Device[];
+  let transports: Transport[];
+  const transport = (direction: 'send' | 'recv'): Transport => {
+    const found = transports.filter((t) => t.direction === direction).at(-1);
+    if (!found) throw new Error(`no ${direction} transport`);
+    return found;
+  };
+  /** mediasoup-client's FakeHandler lets a test set the connection state (as a browser would). */
+  const setIceState = (t: Transport, state: RTCPeerConnectionState): void => (t.handler as unknown as FakeHandler).setConnectionState(state);
 
   beforeEach(() => {
     server = new FakeSignalingServer();
+    devices = [];
+    transports = [];
     mediaDevices = {
       getUserMedia: jest.fn(async (c?: MediaStreamConstraints) => stream(c?.video ? 'video' : 'audio')),
       getDisplayMedia: jest.fn(async () => stream('video')),
@@ -51,7 +72,16 @@ describe('MediaSession (mediasoup-client FakeHandler)', () => {
         { provide: WEB_SOCKET_FACTORY, useValue: server.factory },
         { provide: SIGNALING_URL, useValue: 'ws://test/ws' },
         { provide: SIGNALING_OPTIONS, useValue: { requestTimeoutMs: 1000, reconnectBaseDelayMs: 5, reconnectMaxDelayMs: 20, maxReconnectAttempts: 50 } },
-        { provide: DEVICE_FACTORY, useValue: () => new Device({ handlerFactory: FakeHandler.createFactory(testFakeParameters) }) },
+        {
+          provide: DEVICE_FACTORY,
+          useValue: () => {
+            const device = new Device({ handlerFactory: FakeHandler.createFactory(testFakeParameters) });
+            device.observer.on('newtransport', (t: Transport) => transports.push(t));
+            devices.push(device);
+            return device;
+          },
+        },
+        { provide: MEDIA_SESSION_OPTIONS, useValue: { iceDisconnectedGraceMs: 50, iceRestartMaxDelayMs: 200 } },
         { provide: MEDIA_DEVICES, useValue: mediaDevices },
       ],
     });
@@ -247,5 +277,141 @@ describe('MediaSession (mediasoup-client FakeHandler)', () => {
     await until(() => session.state() === 'joined' && server.requests('createWebRtcTransport').length === 4);
     expect(session.consumers()).toEqual([]);
     await settle();
+  });
+
+  it('rebuilds on mediaReset with the same local tracks: no new getUserMedia, Device reused, mute and screen share kept', async () => {
+    await join();
+    await session.enableMic();
+    await session.enableCamera();
+    await session.enableScreenShare();
+    await session.muteMic();
+    const before = session.localProducers();
+    const recoveries: (string | null)[] = [];
+    const sub = session.recovery$.subscribe((r) => recoveries.push(r));
+    server.notify('mediaReset', { reason: 'worker died' });
+    await until(() => server.requests('produce').length === 6 && session.state() === 'joined');
+    sub.unsubscribe();
+
+    expect(mediaDevices.getUserMedia).toHaveBeenCalledTimes(2);
+    expect(mediaDevices.getDisplayMedia).toHaveBeenCalledTimes(1);
+    expect(devices).toHaveLength(1); // same router capabilities: the loaded Device is reused
+    const after = session.localProducers();
+    expect(after.map((p) => [p.source, p.paused])).toEqual([
+      ['mic', true],
+      ['webcam', false],
+      ['screen', false],
+    ]);
+    for (const [i, p] of after.entries()) {
+      expect(p.track).toBe(before[i].track);
+      expect(p.track.readyState).toBe('live');
+      expect(p.id).not.toBe(before[i].id);
+    }
+    // The muted mic is produced paused: no burst of audio before a pauseProducer.
+    const reproduced = server.requests('produce').slice(3);
+    expect(reproduced.map((r) => r['paused'] ?? false)).toEqual([true, false, false]);
+    expect(server.requests('pauseProducer')).toHaveLength(1);
+    expect(recoveries).toEqual([null, 'media', null]);
+  });
+
+  it('loads a new Device when the new router has other capabilities, and captures again a track that ended meanwhile', async () => {
+    await join();
+    await session.enableCamera();
+    const old = session.localProducers()[0].track as unknown as FakeMediaStreamTrack;
+    server.on('getRouterRtpCapabilities', () => {
+      const caps = testFakeParameters.generateRouterRtpCapabilities();
+      return { rtpCapabilities: { ...caps, codecs: caps.codecs?.filter((c) => c.mimeType.toLowerCase() !== 'video/h264') } };
+    });
+    // The track ends while the rebuild has not produced it yet.
+    server.on('join', () => {
+      old.stop();
+      return { peers: [] };
+    });
+    server.notify('mediaReset', { reason: 'worker died' });
+    await until(() => server.requests('produce').length === 2 && session.state() === 'joined');
+    expect(devices).toHaveLength(2);
+    expect(mediaDevices.getUserMedia).toHaveBeenCalledTimes(2);
+    expect(session.localProducers()[0].track).not.toBe(old);
+  });
+
+  it('consumers come back through newConsumer after a rebuild', async () => {
+    await join();
+    server.notify('peerJoined', BOB);
+    await server.request('newConsumer', newConsumer('bob', 'webcam'));
+    server.notify('mediaReset', { reason: 'worker died' });
+    await until(() => session.state() === 'reconnecting');
+    // Peers stay listed while the media is re-created (no tile flicker)…
+    expect(session.remotePeers()).toEqual([BOB]);
+    server.peers = [BOB];
+    await until(() => session.state() === 'joined');
+    const again = newConsumer('bob', 'webcam');
+    expect(await server.request('newConsumer', again)).toMatchObject({ ok: true });
+    expect(session.consumers().map((c) => c.id)).toEqual([again.id]);
+  });
+
+  it('restarts ICE on a transport that stays disconnected past the grace period, not on a short blip', async () => {
+    await join();
+    await session.enableMic(); // connects the send transport
+    const send = transport('send');
+    const restart = jest.spyOn(send.handler, 'restartIce');
+    setIceState(send, 'connected');
+    setIceState(send, 'disconnected');
+    setIceState(send, 'connected'); // healed by itself within the grace
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.requests('restartIce')).toHaveLength(0);
+
+    setIceState(send, 'disconnected');
+    await until(() => restart.mock.calls.length === 1);
+    expect(server.requests('restartIce')).toEqual([{ transportId: send.id }]);
+    expect(restart).toHaveBeenCalledWith(server.lastIceParameters);
+    expect(session.recovery()).toBe('ice');
+    setIceState(send, 'connected');
+    expect(session.recovery()).toBeNull();
+  });
+
+  it('restarts ICE at once when a transport fails, and backs off when it keeps failing', async () => {
+    await join();
+    const recv = transport('recv');
+    const restart = jest.spyOn(recv.handler, 'restartIce');
+    setIceState(recv, 'failed');
+    await until(() => restart.mock.calls.length === 1);
+    expect(server.requests('restartIce')).toEqual([{ transportId: recv.id }]);
+    setIceState(recv, 'connecting');
+    setIceState(recv, 'failed');
+    await settle();
+    expect(restart).toHaveBeenCalledTimes(1); // second attempt waits (1 s backoff, capped at 200 ms here)
+    await until(() => restart.mock.calls.length === 2);
+  });
+
+  it('restarts ICE on both transports when the browser comes back online', async () => {
+    await join();
+    window.dispatchEvent(new Event('online'));
+    await until(() => server.requests('restartIce').length === 2);
+    expect(server.requests('restartIce').map((r) => r['transportId']).sort()).toEqual([transport('recv').id, transport('send').id].sort());
+  });
+
+  it('restarts ICE on both transports after a resumed reconnection, keeping transports, producers and consumers', async () => {
+    await join();
+    await session.enableMic();
+    await server.request('newConsumer', newConsumer('bob', 'mic'));
+    const [send, recv] = [transport('send'), transport('recv')];
+    const producerId = session.localProducers()[0].id;
+    server.socket.drop();
+    await until(() => session.recovery() === 'connection');
+    await until(() => server.requests('restartIce').length === 2);
+    expect(server.requests('restartIce').map((r) => r['transportId']).sort()).toEqual([send.id, recv.id].sort());
+    expect(send.closed || recv.closed).toBe(false);
+    expect(session.localProducers()[0].id).toBe(producerId);
+    expect(session.consumers()).toHaveLength(1);
+    expect(server.requests('join')).toHaveLength(1);
+    expect(server.requests('createWebRtcTransport')).toHaveLength(2);
+  });
+
+  it('rebuilds when the server no longer knows the transport being restarted', async () => {
+    await join();
+    server.on('restartIce', () => {
+      throw new SignalingError('not_found', 'no such transport');
+    });
+    setIceState(transport('recv'), 'failed');
+    await until(() => server.requests('join').length === 2 && session.state() === 'joined');
   });
 });

@@ -27,10 +27,10 @@ import type {
   Transport,
   TransportOptions,
 } from 'mediasoup-client/types';
-import { Subject, Subscription, map, type Observable } from 'rxjs';
+import { Subject, Subscription, fromEvent, map, type Observable } from 'rxjs';
 import { InvalidStateError, MediaPermissionError } from '../errors';
 import { SignalingClient } from '../signaling/signaling-client';
-import { DEVICE_FACTORY, MEDIA_DEVICES } from '../tokens';
+import { DEVICE_FACTORY, MEDIA_DEVICES, MEDIA_SESSION_OPTIONS } from '../tokens';
 import { fromEmitter } from '../util/from-emitter';
 import { Logger } from '../util/logger';
 import { State } from '../util/state';
@@ -38,6 +38,7 @@ import type {
   DataMessage,
   JoinOptions,
   LocalProducer,
+  RecoveryKind,
   RemoteConsumer,
   RemoteDataConsumer,
   RemotePeer,
@@ -59,6 +60,19 @@ interface Deferred<T> {
   promise: Promise<T>;
   resolve: (value: T) => void;
   reject: (error: Error) => void;
+}
+
+/** ICE-restart bookkeeping of one transport. */
+interface IceWatch {
+  direction: TransportDirection;
+  /** Pending restart: the `disconnected` grace, or a backoff after a failed restart. */
+  timer: ReturnType<typeof setTimeout> | null;
+  /** The restart being made now (server `restartIce`, then the client's). */
+  running: Promise<void> | null;
+  /** Restarts since the transport was last `connected` (for the backoff). */
+  attempts: number;
+  /** From the first restart until the transport is `connected` again (`recovery` = `ice`). */
+  recovering: boolean;
 }
 
 function deferred<T>(): Deferred<T> {
@@ -87,6 +101,7 @@ export class MediaSession {
   private readonly signaling = inject(SignalingClient);
   private readonly createDevice = inject(DEVICE_FACTORY);
   private readonly mediaDevices = inject(MEDIA_DEVICES);
+  private readonly sessionOptions = inject(MEDIA_SESSION_OPTIONS);
   private readonly logger = new Logger('MediaSession');
 
   private readonly stateCell = new State<SessionState>('idle');
@@ -98,16 +113,30 @@ export class MediaSession {
   private readonly dataConsumersCell = new State<readonly RemoteDataConsumer[]>([]);
   private readonly activeSpeakerCell = new State<string | null>(null);
   private readonly transportsCell = new State<TransportStates>({ send: 'none', recv: 'none' });
+  private readonly recoveryCell = new State<RecoveryKind | null>(null);
   private readonly dataMessagesSubject = new Subject<DataMessage>();
 
   private options: JoinOptions | null = null;
   private device: Device | null = null;
+  /**
+   * The last loaded Device and the router capabilities it was loaded with: a
+   * rebuild whose new router has the same capabilities reuses it (loading one
+   * costs a throw-away RTCPeerConnection).
+   */
+  private loaded: { device: Device; capabilities: string } | null = null;
   private sendTransport: Transport | null = null;
   private recvTransport: Transport | null = null;
   private recvReady: Deferred<Transport> = deferred();
   private readonly producerObjects = new Map<ProducerSource, Producer>();
   private readonly consumerObjects = new Map<string, Consumer>();
   private readonly dataConsumerObjects = new Map<string, DataConsumer>();
+  private readonly iceWatches = new Map<Transport, IceWatch>();
+  /** Sources being produced paused (restoring a muted mic): the `produce` request says so. */
+  private readonly producePaused = new Set<ProducerSource>();
+  /** True while rebuild() runs (`recovery` = `media`). */
+  private rebuilding = false;
+  /** Set by the reconnect hook when the server resumed the session: restart ICE once the socket is open. */
+  private restartIceAfterResume = false;
   /** Everything subscribed for the whole session (notifications, handlers). */
   private session = new Subscription();
   /** Everything subscribed on the current transports and their producers/consumers. */
@@ -152,6 +181,12 @@ export class MediaSession {
   /** Connection state of the send and recv WebRTC transports. */
   readonly transportStates = this.transportsCell.signal;
   readonly transportStates$ = this.transportsCell.changes$;
+  /**
+   * What the session is recovering from right now (socket, media rebuild, ICE
+   * restart), or null when all is well. Apps show a "reconnecting media" notice.
+   */
+  readonly recovery = this.recoveryCell.signal;
+  readonly recovery$ = this.recoveryCell.changes$;
   /** This peer's id once authenticated. */
   readonly peerId = computed(() => this.signaling.session()?.peerId ?? null);
 
@@ -208,7 +243,7 @@ export class MediaSession {
   async enableMic(deviceId?: string): Promise<void> {
     if (this.producerObjects.has('mic')) return;
     const track = await this.capture('microphone', { audio: deviceId ? { deviceId: { exact: deviceId } } : true });
-    await this.produce('mic', track, { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } }, deviceId);
+    await this.produce('mic', track, deviceId);
   }
 
   /** Starts the camera (or the given device) with simulcast where the browser supports it. */
@@ -217,7 +252,7 @@ export class MediaSession {
     const track = await this.capture('camera', {
       video: { ...(deviceId ? { deviceId: { exact: deviceId } } : {}), width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
     });
-    await this.produce('webcam', track, { encodings: this.webcamEncodings(), codecOptions: { videoGoogleStartBitrate: 1000 } }, deviceId);
+    await this.produce('webcam', track, deviceId);
   }
 
   /** Shares a screen (plus its audio when the browser offers it). Stopping from the browser UI disables it. */
@@ -233,8 +268,8 @@ export class MediaSession {
     const [video] = stream.getVideoTracks();
     const [audio] = stream.getAudioTracks();
     if (!video) throw new MediaPermissionError('not_found', 'screen', 'No screen was shared.');
-    await this.produce('screen', video, { codecOptions: { videoGoogleStartBitrate: 1000 } });
-    if (audio) await this.produce('screen-audio', audio, {});
+    await this.produce('screen', video);
+    if (audio) await this.produce('screen-audio', audio);
   }
 
   disableMic(): Promise<void> {
@@ -281,7 +316,9 @@ export class MediaSession {
     const producer = this.producerObjects.get('mic');
     if (!producer) return this.enableMic(deviceId);
     const track = await this.capture('microphone', { audio: { deviceId: { exact: deviceId } } });
+    const old = producer.track;
     await producer.replaceTrack({ track });
+    old?.stop(); // producers keep their tracks (stopTracks: false), so the old one is ours to stop
     this.patchProducer(producer.id, { track, deviceId });
   }
 
@@ -290,7 +327,9 @@ export class MediaSession {
     const producer = this.producerObjects.get('webcam');
     if (!producer) return this.enableCamera(deviceId);
     const track = await this.capture('camera', { video: { deviceId: { exact: deviceId }, width: { ideal: 1280 }, height: { ideal: 720 } } });
+    const old = producer.track;
     await producer.replaceTrack({ track });
+    old?.stop();
     this.patchProducer(producer.id, { track, deviceId });
   }
 
@@ -362,19 +401,33 @@ export class MediaSession {
           this.errorCell.set(new SignalingError('timeout', 'Lost the connection to the server.'));
           this.stateCell.set('failed');
         }
+        this.updateRecovery();
       }),
     );
     // Runs before requests queued during the outage are sent, so they reach a joined peer.
     sub.add(
       s.onReconnect(async ({ resumed }) => {
         if (resumed && !this.interruptedRestore) {
+          // Transports, producers and consumers survived on the server; the network may have
+          // changed though, so ICE restarts once the socket is open (see reconnected$ below).
+          this.restartIceAfterResume = true;
           this.stateCell.set('joined');
-          void this.restartIce();
         } else {
           await this.rebuild(resumed ? 'an earlier rebuild was interrupted' : 'session not resumed after reconnection', true);
         }
       }),
     );
+    sub.add(
+      s.reconnected$.subscribe(() => {
+        if (!this.restartIceAfterResume) return;
+        this.restartIceAfterResume = false;
+        void this.restartIce('signaling resumed');
+      }),
+    );
+    // A network change (Wi-Fi → cable, VPN up) usually shows up as `online`: new ICE candidates at once.
+    if (typeof globalThis.addEventListener === 'function') {
+      sub.add(fromEvent(globalThis as unknown as EventTarget, 'online').subscribe(() => void this.restartIce('the browser is back online')));
+    }
   }
 
   private async setUpRoom(): Promise<void> {
@@ -387,8 +440,14 @@ export class MediaSession {
     if (this.mediaAvailableCell.value) {
       try {
         const { rtpCapabilities } = await this.request('getRouterRtpCapabilities', { roomId: options.roomId });
-        device = this.createDevice();
-        await device.load({ routerRtpCapabilities: rtpCapabilities as RtpCapabilities });
+        const capabilities = JSON.stringify(rtpCapabilities);
+        if (this.loaded?.capabilities === capabilities && this.loaded.device.loaded) {
+          device = this.loaded.device;
+        } else {
+          device = this.createDevice();
+          await device.load({ routerRtpCapabilities: rtpCapabilities as RtpCapabilities });
+          this.loaded = { device, capabilities };
+        }
       } catch (error) {
         if (!(error instanceof SignalingError && error.code === 'media_unavailable')) throw error;
         this.logger.warn(`media unavailable | ${error.message}`);
@@ -408,13 +467,25 @@ export class MediaSession {
       this.recvReady.reject(new InvalidStateError('media unavailable'));
       return;
     }
+    // Both transports at once: the two round trips overlap, which matters when a whole room rebuilds.
+    const recvReady = this.recvReady;
+    let recv = Promise.resolve();
     if (auth.grants.canSubscribe) {
-      this.recvTransport = await this.createTransport('recv');
-      this.recvReady.resolve(this.recvTransport);
+      recv = this.createTransport('recv').then((transport) => {
+        this.recvTransport = transport;
+        recvReady.resolve(transport);
+      });
     } else {
-      this.recvReady.reject(new InvalidStateError('the token does not allow subscribing'));
+      recvReady.reject(new InvalidStateError('the token does not allow subscribing'));
     }
-    if (auth.grants.canPublish || auth.grants.canPublishData) this.sendTransport = await this.createTransport('send');
+    const send =
+      auth.grants.canPublish || auth.grants.canPublishData
+        ? this.createTransport('send').then((transport) => {
+            this.sendTransport = transport;
+          })
+        : Promise.resolve();
+    const [recvResult, sendResult] = await Promise.allSettled([recv, send]);
+    for (const result of [recvResult, sendResult]) if (result.status === 'rejected') throw result.reason;
   }
 
   private async createTransport(direction: TransportDirection): Promise<Transport> {
@@ -431,6 +502,12 @@ export class MediaSession {
     } as TransportOptions;
     const transport = direction === 'send' ? device.createSendTransport(options) : device.createRecvTransport(options);
     const media = this.media;
+    if (media.closed) {
+      // closeMedia() ran while the server created it (a rebuild started): not ours to keep.
+      transport.close();
+      throw new InvalidStateError('media closed while creating a transport');
+    }
+    this.iceWatches.set(transport, { direction, timer: null, running: null, attempts: 0, recovering: false });
     media.add(
       fromEmitter(transport, 'connect').subscribe(([{ dtlsParameters }, callback, errback]) => {
         this.request('connectWebRtcTransport', { transportId: transport.id, dtlsParameters }).then(callback, errback);
@@ -440,13 +517,15 @@ export class MediaSession {
       fromEmitter(transport, 'connectionstatechange').subscribe(([state]) => {
         this.logger.debug(`transport ${direction} | state=${state}`);
         this.transportsCell.update((s) => ({ ...s, [direction]: state }));
-        if (state === 'failed') void this.restartIce();
+        this.onTransportState(transport, state);
       }),
     );
     if (direction === 'send') {
       media.add(
         fromEmitter(transport, 'produce').subscribe(([{ kind, rtpParameters, appData }, callback, errback]) => {
-          this.request('produce', { transportId: transport.id, kind, rtpParameters, appData: appData as ProducerAppData })
+          const source = (appData as ProducerAppData).source;
+          const paused = this.producePaused.has(source);
+          this.request('produce', { transportId: transport.id, kind, rtpParameters, appData: appData as ProducerAppData, ...(paused ? { paused } : {}) })
             .then(({ producerId }) => callback({ id: producerId }), errback);
         }),
       );
@@ -461,21 +540,29 @@ export class MediaSession {
     return transport;
   }
 
-  private async produce(
-    source: ProducerSource,
-    track: MediaStreamTrack,
-    options: { encodings?: RtpEncodingParameters[]; codecOptions?: ProducerCodecOptions },
-    deviceId?: string,
-  ): Promise<void> {
+  /**
+   * Produces `track` as `source`. Producers do not own their tracks
+   * (`stopTracks: false`): a rebuild closes the producers and produces the same
+   * tracks again without asking for the devices; deliberate closes stop them.
+   */
+  private async produce(source: ProducerSource, track: MediaStreamTrack, deviceId?: string, paused = false): Promise<void> {
     const transport = this.sendTransport;
     if (!transport || !this.device) {
       track.stop();
       this.assertCanProduce();
       return;
     }
-    const producer = await transport.produce({ track, ...options, appData: { source } satisfies ProducerAppData });
+    if (paused) this.producePaused.add(source);
+    let producer: Producer;
+    try {
+      producer = await transport.produce({ track, ...this.produceOptions(source), stopTracks: false, appData: { source } satisfies ProducerAppData });
+    } finally {
+      this.producePaused.delete(source);
+    }
+    // The server created it paused already; this only stops the RTP here.
+    if (paused) producer.pause();
     this.producerObjects.set(source, producer);
-    this.logger.debug(`produce() | source=${source} kind=${producer.kind} id=${producer.id}`);
+    this.logger.debug(`produce() | source=${source} kind=${producer.kind} id=${producer.id} paused=${paused}`);
     const sub = new Subscription();
     this.media.add(sub);
     sub.add(fromEmitter(producer, 'trackended').subscribe(() => void this.closeProducer(source)));
@@ -488,11 +575,26 @@ export class MediaSession {
     ]);
   }
 
+  private produceOptions(source: ProducerSource): { encodings?: RtpEncodingParameters[]; codecOptions?: ProducerCodecOptions } {
+    switch (source) {
+      case 'mic':
+        return { codecOptions: { opusStereo: false, opusDtx: true, opusFec: true } };
+      case 'webcam':
+        return { encodings: this.webcamEncodings(), codecOptions: { videoGoogleStartBitrate: 1000 } };
+      case 'screen':
+        return { codecOptions: { videoGoogleStartBitrate: 1000 } };
+      default:
+        return {};
+    }
+  }
+
   private async closeProducer(source: ProducerSource): Promise<void> {
     const producer = this.producerObjects.get(source);
     if (!producer) return;
     this.forgetProducer(source, producer);
+    const track = producer.track;
     producer.close();
+    track?.stop();
     try {
       await this.request('closeProducer', { producerId: producer.id });
     } catch (error) {
@@ -595,65 +697,171 @@ export class MediaSession {
 
   // ---- recovery ------------------------------------------------------------------
 
-  /** After a network change: new ICE parameters for every transport. */
-  private async restartIce(): Promise<void> {
-    for (const transport of [this.sendTransport, this.recvTransport]) {
-      if (!transport || transport.closed) continue;
+  /** Restarts ICE on every transport (resumed session, `online`). */
+  private async restartIce(why: string): Promise<void> {
+    const transports = [this.sendTransport, this.recvTransport].filter((t): t is Transport => t !== null && !t.closed);
+    await Promise.all(transports.map((t) => this.restartTransportIce(t, why)));
+  }
+
+  /**
+   * `disconnected` often heals by itself (a lost packet burst), so it gets a grace
+   * period; `failed` does not, so it restarts at once (later ones back off).
+   */
+  private onTransportState(transport: Transport, state: RTCPeerConnectionState): void {
+    const watch = this.iceWatches.get(transport);
+    if (!watch) return;
+    switch (state) {
+      case 'connected':
+        this.clearIceTimer(watch);
+        watch.attempts = 0;
+        watch.recovering = false;
+        break;
+      case 'disconnected':
+        if (watch.timer || watch.running) break;
+        watch.timer = setTimeout(() => {
+          watch.timer = null;
+          if (transport.connectionState === 'disconnected') void this.restartTransportIce(transport, `disconnected for ${this.sessionOptions.iceDisconnectedGraceMs} ms`);
+        }, this.sessionOptions.iceDisconnectedGraceMs);
+        break;
+      case 'failed': {
+        this.clearIceTimer(watch);
+        const delay = this.iceBackoff(watch.attempts);
+        if (delay === 0) void this.restartTransportIce(transport, 'ICE failed');
+        else watch.timer = setTimeout(() => ((watch.timer = null), void this.restartTransportIce(transport, 'ICE failed again')), delay);
+        break;
+      }
+      case 'closed':
+        this.forgetIceWatch(transport);
+        break;
+    }
+    this.updateRecovery();
+  }
+
+  /** Server `restartIce` (new ICE ufrag/pwd on its side), then `transport.restartIce()` with them. */
+  private restartTransportIce(transport: Transport, why: string): Promise<void> {
+    const watch = this.iceWatches.get(transport);
+    if (!watch || transport.closed) return Promise.resolve();
+    if (watch.running) return watch.running;
+    this.clearIceTimer(watch);
+    // Nobody to ask without a socket: a resumed reconnection restarts ICE everywhere anyway.
+    if (this.signaling.state() !== 'open') return Promise.resolve();
+    watch.attempts++;
+    watch.recovering = true;
+    this.logger.warn(`restartIce() | transport=${watch.direction} attempt=${watch.attempts} why=${why}`);
+    const running = (async () => {
       try {
         const { iceParameters } = await this.request('restartIce', { transportId: transport.id });
-        await transport.restartIce({ iceParameters });
+        if (!transport.closed) await transport.restartIce({ iceParameters });
       } catch (error) {
-        this.logger.warn(`restartIce failed | transport=${transport.id}`, error);
+        if (transport.closed || !this.iceWatches.has(transport)) return;
+        if (error instanceof SignalingError && error.code === 'not_found' && !this.rebuilding) {
+          // The server no longer has the transport (its media was reset): start over.
+          void this.rebuild(`restartIce: ${error.reason}`);
+          return;
+        }
+        this.logger.warn(`restartIce failed | transport=${watch.direction}`, error);
+        const delay = Math.max(this.iceBackoff(watch.attempts), 1000);
+        watch.timer = setTimeout(() => ((watch.timer = null), void this.restartTransportIce(transport, 'retry')), delay);
+      } finally {
+        watch.running = null;
       }
+    })();
+    watch.running = running;
+    this.updateRecovery();
+    return running;
+  }
+
+  private iceBackoff(attempts: number): number {
+    return attempts === 0 ? 0 : Math.min(this.sessionOptions.iceRestartMaxDelayMs, 1000 * 2 ** (attempts - 1));
+  }
+
+  private clearIceTimer(watch: IceWatch): void {
+    if (watch.timer) clearTimeout(watch.timer);
+    watch.timer = null;
+  }
+
+  private forgetIceWatch(transport: Transport): void {
+    const watch = this.iceWatches.get(transport);
+    if (watch) this.clearIceTimer(watch);
+    this.iceWatches.delete(transport);
+  }
+
+  private updateRecovery(): void {
+    const state = this.stateCell.value;
+    let kind: RecoveryKind | null = null;
+    if (state === 'joined' || state === 'reconnecting') {
+      if (this.signaling.state() === 'reconnecting') kind = 'connection';
+      else if (this.rebuilding) kind = 'media';
+      else if ([...this.iceWatches.values()].some((w) => w.recovering)) kind = 'ice';
     }
+    if (this.recoveryCell.value !== kind) this.recoveryCell.set(kind);
   }
 
   /**
    * Re-creates everything after `mediaReset` or a reconnection the server did not
-   * resume: enter and join again, then turn mic and camera back on as they were.
-   * (Screen sharing needs a user gesture, so it is not restored.)
+   * resume: enter and join again, then produce the same local tracks again (mic,
+   * camera and screen, muted ones muted) — no new getUserMedia prompt. Only a
+   * track that ended meanwhile is captured again (mic/camera; a screen needs a
+   * user gesture). Consumers come back through `newConsumer`.
    */
   private rebuild(reason: string, restoring = false): Promise<void> {
     return this.serialize(async () => {
       if (!this.options) return;
+      const started = Date.now();
       this.logger.warn(`rebuild() | ${reason}`);
       this.restoring = restoring;
-      const wasOn = this.interruptedRestore ?? this.producersCell.value.filter((p) => p.source === 'mic' || p.source === 'webcam');
+      this.rebuilding = true;
+      const wasOn = this.interruptedRestore ?? [...this.producersCell.value];
       this.stateCell.set('reconnecting');
-      this.closeMedia();
+      this.closeMedia(true);
+      this.updateRecovery();
       this.mediaAvailableCell.set(this.signaling.session()?.mediaAvailable ?? false);
       try {
         await this.setUpRoom();
-        for (const p of wasOn) {
-          try {
-            if (p.source === 'mic') await this.enableMic(p.deviceId);
-            else await this.enableCamera(p.deviceId);
-            if (p.paused) await this.pauseProducer(p.source);
-          } catch (error) {
-            // The device may be gone or refused now: stay in the room without it.
-            if (error instanceof SignalingError || !(error instanceof Error)) throw error;
-            this.logger.warn(`could not restore ${p.source}`, error);
-            this.errorCell.set(error);
-          }
-        }
+        for (const p of wasOn) await this.restoreProducer(p);
         this.interruptedRestore = null;
         this.stateCell.set('joined');
+        this.logger.warn(`rebuild() done in ${Date.now() - started} ms | producers=${this.producersCell.value.length}`);
       } catch (error) {
         if (this.signaling.state() === 'reconnecting') {
           // The socket dropped mid-way (e.g. mediaReset right before a server restart):
           // not fatal, the reconnect hook rebuilds once the server is back.
           this.logger.warn(`rebuild() interrupted by the connection loss | ${(error as Error).message}`);
           this.interruptedRestore = wasOn;
-          this.closeMedia();
+          this.closeMedia(true);
           return;
         }
         this.logger.error('rebuild() failed', error);
+        for (const p of wasOn) p.track.stop();
         this.errorCell.set(error as Error);
         this.stateCell.set('failed');
       } finally {
         this.restoring = false;
+        this.rebuilding = false;
+        this.updateRecovery();
       }
     });
+  }
+
+  /** Produces a producer of the previous generation again, with the same track when it is still live. */
+  private async restoreProducer(p: LocalProducer): Promise<void> {
+    if (this.producerObjects.has(p.source)) return;
+    try {
+      if (p.track.readyState === 'live') {
+        await this.produce(p.source, p.track, p.deviceId, p.paused);
+        return;
+      }
+      // The device went away meanwhile: ask for it again. A screen needs a new user gesture.
+      if (p.source === 'mic') await this.enableMic(p.deviceId);
+      else if (p.source === 'webcam') await this.enableCamera(p.deviceId);
+      else return;
+      if (p.paused) await this.pauseProducer(p.source);
+    } catch (error) {
+      // The device may be gone or refused now: stay in the room without it.
+      if (error instanceof SignalingError || !(error instanceof Error)) throw error;
+      this.logger.warn(`could not restore ${p.source}`, error);
+      this.errorCell.set(error);
+    }
   }
 
   private serialize<T>(task: () => Promise<T>): Promise<T> {
@@ -664,11 +872,17 @@ export class MediaSession {
 
   // ---- teardown ------------------------------------------------------------------
 
-  /** Closes all media objects and drops their listeners (the server side is gone or going). */
-  private closeMedia(): void {
+  /**
+   * Closes all media objects and drops their listeners (the server side is gone
+   * or going). For a rebuild the local tracks keep running (they are produced
+   * again) and the peer list stays until `join` answers; otherwise tracks stop.
+   */
+  private closeMedia(forRebuild = false): void {
     this.recvReady.reject(new InvalidStateError('session closed'));
     this.media.unsubscribe();
     this.media = new Subscription();
+    for (const transport of [...this.iceWatches.keys()]) this.forgetIceWatch(transport);
+    if (!forRebuild) for (const p of this.producersCell.value) p.track.stop();
     for (const producer of this.producerObjects.values()) producer.close();
     for (const consumer of this.consumerObjects.values()) consumer.close();
     for (const dataConsumer of this.dataConsumerObjects.values()) dataConsumer.close();
@@ -683,7 +897,7 @@ export class MediaSession {
     this.producersCell.set([]);
     this.consumersCell.set([]);
     this.dataConsumersCell.set([]);
-    this.peersCell.set([]);
+    if (!forRebuild) this.peersCell.set([]);
     this.activeSpeakerCell.set(null);
     this.transportsCell.set({ send: 'none', recv: 'none' });
   }
@@ -692,6 +906,12 @@ export class MediaSession {
     this.session.unsubscribe();
     this.session = new Subscription();
     this.closeMedia();
+    // Tracks a cut-short rebuild was holding for the next attempt.
+    for (const p of this.interruptedRestore ?? []) p.track.stop();
+    this.interruptedRestore = null;
+    this.loaded = null;
+    this.restartIceAfterResume = false;
+    this.updateRecovery();
   }
 
   // ---- helpers -------------------------------------------------------------------

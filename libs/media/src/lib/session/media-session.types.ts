@@ -19,6 +19,15 @@ import type {
  */
 export type SessionState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'closed' | 'failed';
 
+/**
+ * What the session is recovering from, while it does (`recovery` signal):
+ * - `connection`: the signaling socket dropped and is reconnecting; media may still flow.
+ * - `media`: transports, producers and consumers are being re-created (`mediaReset`,
+ *   or the server forgot the session); local tracks are kept and produced again.
+ * - `ice`: ICE is being restarted on a transport (network change, ICE disconnected or failed).
+ */
+export type RecoveryKind = 'connection' | 'media' | 'ice';
+
 /** Options of {@link MediaSession.join}. */
 export interface JoinOptions {
   /** JWT from the portal (or the development endpoint). */
