@@ -3,7 +3,7 @@ import { PROTOCOL_VERSION } from '@confer/signaling-contracts';
 import { ShutdownState } from '../src/lifecycle/shutdown-state';
 import { SignalingGateway } from '../src/signaling/signaling.gateway';
 import { fakeBackend } from './support/backends';
-import { joinRoom } from './support/scenario';
+import { joinRoom, produce } from './support/scenario';
 import { TestClient } from './support/test-client';
 import { TestServer } from './support/test-server';
 
@@ -91,5 +91,56 @@ describe('runtime: origins, health, drain', () => {
     expect(result).toMatchObject({ peersLeft: 0 });
     expect(result.waitedMs).toBeLessThan(2000);
     expect((await bob.closed).code).toBe(1001);
+  });
+
+  it('metrics follow peers joining and leaving: rooms, peers, transports, producers and consumers by kind, bytes, worker CPU and deaths', async () => {
+    server = await TestServer.start(fakeBackend);
+    const scrape = async (): Promise<Record<string, number>> => {
+      const text = await (await fetch(`${server?.httpUrl}/metrics`)).text();
+      return Object.fromEntries(
+        text
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]),
+      );
+    };
+    const before = await scrape();
+    expect(before).toMatchObject({ confer_rooms: 0, confer_peers: 0, confer_transports: 0, 'confer_producers{kind="audio"}': 0, 'confer_consumers{kind="video"}': 0, confer_mediasoup_worker_deaths_total: 0, confer_mediasoup_workers: 1 });
+
+    const alice = await server.client('alice');
+    const bob = await server.client('bob');
+    const a = await joinRoom(alice, 'r');
+    await joinRoom(bob, 'r');
+    await produce(a, 'audio');
+    await produce(a, 'video');
+    await bob.until(() => (server?.peers.get('bob')?.consumers.size ?? 0) === 2, 'bob consumes');
+    const during = await scrape();
+    expect(during).toMatchObject({
+      confer_rooms: 1,
+      confer_peers: 2,
+      confer_transports: 4,
+      'confer_producers{kind="audio"}': 1,
+      'confer_producers{kind="video"}': 1,
+      'confer_consumers{kind="audio"}': 1,
+      'confer_consumers{kind="video"}': 1,
+      'confer_media_bytes{direction="in"}': 4000,
+      'confer_media_bytes{direction="out"}': 8000,
+    });
+    expect(during['confer_signaling_bytes_total{direction="in"}']).toBeGreaterThan(before['confer_signaling_bytes_total{direction="in"}']);
+    expect(during['confer_signaling_bytes_total{direction="out"}']).toBeGreaterThan(0);
+    expect(during['confer_signaling_requests_total{method="produce",outcome="ok"}']).toBe(2);
+    expect(during['confer_signaling_request_seconds_count{method="join"}']).toBe(2);
+    expect(Object.keys(during).some((k) => /^confer_mediasoup_worker_cpu_seconds\{worker="0",pid="\d+",mode="user"\}$/.test(k))).toBe(true);
+
+    await bob.close();
+    await alice.until(() => server?.peers.get('bob') === undefined, 'bob gone');
+    expect(await scrape()).toMatchObject({ confer_peers: 1, confer_transports: 2, 'confer_consumers{kind="audio"}': 0, 'confer_producers{kind="audio"}': 1 });
+    await alice.close();
+    await server.expectClean();
+    expect(await scrape()).toMatchObject({ confer_rooms: 0, confer_peers: 0, confer_transports: 0, 'confer_producers{kind="video"}': 0 });
+
+    const worker = [...(server.fake?.live.worker ?? [])][0] as unknown as { die(): void };
+    worker.die();
+    expect((await scrape()).confer_mediasoup_worker_deaths_total).toBe(1);
   });
 });

@@ -1,52 +1,137 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MediasoupService } from '../media/mediasoup.service';
+import type { Peer } from '../peers/peer';
 import { PeersService } from '../peers/peers.service';
 import { RoomsService } from '../rooms/rooms.service';
 
 /**
  * Prometheus metrics, on a registry of this app instance (tests start several
- * apps in one process, which the global registry would refuse).
+ * apps in one process, which the global registry would refuse). Counts are read
+ * from the services at scrape time, so they cannot drift from the real state.
  */
 @Injectable()
 export class MetricsService {
+  private readonly logger = new Logger(MetricsService.name);
   readonly registry = new Registry();
   private readonly requests: Counter<'method' | 'outcome'>;
   private readonly duration: Histogram<'method'>;
+  private readonly bytes: Counter<'direction'>;
 
   constructor(rooms: RoomsService, peers: PeersService, mediasoup: MediasoupService) {
+    const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'confer_' });
     this.requests = new Counter({
       name: 'confer_signaling_requests_total',
       help: 'Signaling requests by method and outcome (ok or the error code).',
       labelNames: ['method', 'outcome'],
-      registers: [this.registry],
+      registers,
     });
     this.duration = new Histogram({
       name: 'confer_signaling_request_seconds',
       help: 'Time to answer a signaling request.',
       labelNames: ['method'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-      registers: [this.registry],
+      registers,
     });
+    this.bytes = new Counter({
+      name: 'confer_signaling_bytes_total',
+      help: 'Signaling WebSocket message bytes, in (from clients) and out (to clients).',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.bytes.inc({ direction: 'in' }, 0);
+    this.bytes.inc({ direction: 'out' }, 0);
+    const deaths = new Counter({ name: 'confer_mediasoup_worker_deaths_total', help: 'mediasoup workers that died (each is replaced).', registers });
+    deaths.inc(0);
+    mediasoup.onWorkerDied(() => deaths.inc());
+
     const gauge = (name: string, help: string, read: () => number): void => {
-      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+      new Gauge({ name, help, registers, collect() { this.set(read()); } });
     };
-    const sum = (f: (p: ReturnType<PeersService['all']>[number]) => number): number => peers.all().reduce((n, p) => n + f(p), 0);
+    const all = (): Peer[] => peers.all();
+    const sum = (f: (p: Peer) => number): number => all().reduce((n, p) => n + f(p), 0);
     gauge('confer_rooms', 'Open rooms.', () => rooms.all().length);
-    gauge('confer_peers', 'Authenticated peers (including ones waiting for a resume).', () => peers.all().length);
+    gauge('confer_peers', 'Authenticated peers (including ones waiting for a resume).', () => all().length);
     gauge('confer_transports', 'WebRTC transports.', () => sum((p) => p.transports.size));
-    gauge('confer_producers', 'Producers.', () => sum((p) => p.producers.size));
-    gauge('confer_consumers', 'Consumers.', () => sum((p) => p.consumers.size));
     gauge('confer_data_producers', 'Data producers.', () => sum((p) => p.dataProducers.size));
     gauge('confer_data_consumers', 'Data consumers.', () => sum((p) => p.dataConsumers.size));
-    gauge('confer_mediasoup_workers', 'Live mediasoup workers.', () => mediasoup.workerEntries.length);
+    gauge('confer_mediasoup_workers', 'Live mediasoup workers.', () => mediasoup.liveWorkerCount);
     gauge('confer_media_available', '1 when media is available.', () => (mediasoup.available ? 1 : 0));
+    const byKind = (name: string, help: string, pick: (p: Peer) => Iterable<{ kind: string }>): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['kind'],
+        registers,
+        collect() {
+          const counts: Record<string, number> = { audio: 0, video: 0 };
+          for (const p of all()) for (const o of pick(p)) counts[o.kind] = (counts[o.kind] ?? 0) + 1;
+          for (const [kind, n] of Object.entries(counts)) this.set({ kind }, n);
+        },
+      });
+    };
+    byKind('confer_producers', 'Producers by kind.', (p) => p.producers.values());
+    byKind('confer_consumers', 'Consumers by kind.', (p) => p.consumers.values());
+
+    const logger = this.logger;
+    new Gauge({
+      name: 'confer_mediasoup_worker_cpu_seconds',
+      help: 'CPU time used by each live mediasoup worker since it started (getResourceUsage: ru_utime, ru_stime); use rate(). The pid label changes when a worker is replaced.',
+      labelNames: ['worker', 'pid', 'mode'],
+      registers,
+      async collect() {
+        this.reset();
+        await Promise.all(
+          mediasoup.workerEntries.map(async ({ index, worker }) => {
+            try {
+              const usage = await worker.getResourceUsage();
+              const labels = { worker: String(index), pid: String(worker.pid) };
+              this.set({ ...labels, mode: 'user' }, usage.ru_utime / 1000);
+              this.set({ ...labels, mode: 'system' }, usage.ru_stime / 1000);
+            } catch (error) {
+              logger.debug(`getResourceUsage() failed | worker=${index} error=${(error as Error).message}`);
+            }
+          }),
+        );
+      },
+    });
+    new Gauge({
+      name: 'confer_media_bytes',
+      help: 'RTP/RTCP/SCTP bytes received from (in) and sent to (out) clients by the WebRTC transports open now (transport getStats bytesReceived/bytesSent).',
+      labelNames: ['direction'],
+      registers,
+      async collect() {
+        let received = 0;
+        let sent = 0;
+        await Promise.all(
+          all().flatMap((p) =>
+            [...p.transports.values()].map(async (t) => {
+              try {
+                for (const s of (await t.getStats()) as { bytesReceived?: number; bytesSent?: number }[]) {
+                  received += s.bytesReceived ?? 0;
+                  sent += s.bytesSent ?? 0;
+                }
+              } catch {
+                // Closed between the listing and the call.
+              }
+            }),
+          ),
+        );
+        this.set({ direction: 'in' }, received);
+        this.set({ direction: 'out' }, sent);
+      },
+    });
   }
 
   /** Records one answered request; `outcome` is `ok` or the error code. */
   observe(method: string, outcome: string, seconds: number): void {
     this.requests.inc({ method, outcome });
     this.duration.observe({ method }, seconds);
+  }
+
+  /** Counts signaling bytes received from or sent to clients. */
+  signalingBytes(direction: 'in' | 'out', bytes: number): void {
+    this.bytes.inc({ direction }, bytes);
   }
 }

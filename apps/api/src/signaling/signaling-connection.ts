@@ -32,6 +32,8 @@ export class SignalingConnection implements PeerChannel {
   constructor(
     readonly socket: WebSocket,
     private readonly requestTimeoutMs: number,
+    /** Told the size of every message sent (signaling bytes out). */
+    private readonly onSent: (bytes: number) => void = () => undefined,
   ) {}
 
   get open(): boolean {
@@ -39,7 +41,10 @@ export class SignalingConnection implements PeerChannel {
   }
 
   send(message: SignalingMessage): void {
-    if (this.open) this.socket.send(JSON.stringify(message));
+    if (!this.open) return;
+    const text = JSON.stringify(message);
+    this.socket.send(text);
+    this.onSent(Buffer.byteLength(text));
   }
 
   respond(message: ResponseMessage): void {

@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import { CLOSE_CODES, SIGNALING_PATH } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ShutdownState } from '../lifecycle/shutdown-state';
+import { MetricsService } from '../metrics/metrics.service';
 import { PeersService } from '../peers/peers.service';
 import { SignalingConnection } from './signaling-connection';
 import { SignalingDispatcher } from './signaling-dispatcher';
@@ -29,6 +30,7 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
     private readonly dispatcher: SignalingDispatcher,
     private readonly peers: PeersService,
     private readonly shutdown: ShutdownState,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -56,13 +58,14 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
   handleConnection(socket: WebSocket): void {
     this.alive.add(socket);
     socket.on('pong', () => this.alive.add(socket));
-    const conn = new SignalingConnection(socket, this.config.requestTimeoutMs);
+    const conn = new SignalingConnection(socket, this.config.requestTimeoutMs, (bytes) => this.metrics.signalingBytes('out', bytes));
     this.connections.set(socket, conn);
     conn.authTimer = setTimeout(() => {
       this.logger.warn(`closing unauthenticated connection | conn=${conn.id}`);
       conn.close(CLOSE_CODES.authTimeout, `not authenticated within ${this.config.auth.timeoutMs} ms`);
     }, this.config.auth.timeoutMs);
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      this.metrics.signalingBytes('in', Buffer.isBuffer(data) ? data.length : 0);
       this.dispatcher.onMessage(conn, data, isBinary).catch((e: Error) => this.logger.error(`dispatch crashed | conn=${conn.id} error=${e.stack}`));
     });
     socket.on('error', (e) => this.logger.warn(`socket error | conn=${conn.id} error=${e.message}`));

@@ -103,6 +103,12 @@ export class FakeWorker extends FakeEntity {
     return { pid: this.pid, routerIds: [...this.routers].map((r) => r.id) };
   }
 
+  /** CPU use grows with the number of routers, so that metrics tests see a value. */
+  async getResourceUsage(): Promise<{ ru_utime: number; ru_stime: number }> {
+    this.assertOpen('WORKER_GET_RESOURCE_USAGE');
+    return { ru_utime: 10 * (this.routers.size + 1), ru_stime: 5 };
+  }
+
   close(): void {
     if (this.closed) return;
     for (const router of [...this.routers]) router.workerClosed();
@@ -370,7 +376,7 @@ export class FakeWebRtcTransport extends FakeEntity {
 
   async getStats(): Promise<Record<string, unknown>[]> {
     this.assertOpen('GET_STATS');
-    return [{ type: 'webrtc-transport', transportId: this.id, timestamp: Date.now(), dtlsState: this.dtlsState }];
+    return [{ type: 'webrtc-transport', transportId: this.id, timestamp: Date.now(), dtlsState: this.dtlsState, bytesReceived: 1000, bytesSent: 2000 }];
   }
 
   close(): void {
