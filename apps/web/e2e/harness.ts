@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -86,7 +86,31 @@ export interface Api {
   baseUrl: string;
   mediaAvailable: boolean;
   mediaDetail: string;
-  stop(): Promise<void>;
+  /** The API process (its mediasoup workers are its children). */
+  pid: number;
+  /** SIGTERM (graceful drain), SIGKILL after 5 s; resolves with the exit code (null when killed by a signal). */
+  stop(): Promise<number | null>;
+}
+
+/** Drain time on SIGTERM for the e2e API: long enough to see `serverShutdown`, short enough for a quick restart. */
+export const E2E_SHUTDOWN_DRAIN_MS = 1500;
+
+/** Pids of the mediasoup workers the process `parentPid` spawned (read from /proc; Linux only). */
+export function mediasoupWorkerPids(parentPid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid …": comm may hold spaces, so parse after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== parentPid) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('mediasoup-worker')) pids.push(Number(entry));
+    } catch {
+      // the process went away meanwhile
+    }
+  }
+  return pids;
 }
 
 /**
@@ -111,6 +135,7 @@ export async function startApi(options: { port?: number; secret?: string } = {})
       RTC_LISTEN_IP: '127.0.0.1',
       RTC_ANNOUNCED_ADDRESS: '127.0.0.1',
       MEDIASOUP_NUM_WORKERS: '1',
+      SHUTDOWN_DRAIN_MS: String(E2E_SHUTDOWN_DRAIN_MS),
       LOG_LEVEL: process.env['E2E_API_LOG_LEVEL'] ?? 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -118,7 +143,11 @@ export async function startApi(options: { port?: number; secret?: string } = {})
   child.stdout?.pipe(logFile);
   child.stderr?.pipe(logFile);
   let exited: number | null = null;
-  child.once('exit', (code) => (exited = code ?? -1));
+  let exitCode: number | null = null;
+  child.once('exit', (code) => {
+    exited = code ?? -1;
+    exitCode = code;
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   let health = null as { mediaAvailable?: boolean; media?: string } | null;
@@ -145,13 +174,14 @@ export async function startApi(options: { port?: number; secret?: string } = {})
     baseUrl,
     mediaAvailable: Boolean(health.mediaAvailable),
     mediaDetail: String(health.media ?? ''),
+    pid: child.pid ?? -1,
     stop: () =>
-      new Promise<void>((resolve) => {
-        if (exited !== null) return resolve();
+      new Promise<number | null>((resolve) => {
+        if (exited !== null) return resolve(exitCode);
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
+        child.once('exit', (code) => {
           clearTimeout(timer);
-          resolve();
+          resolve(code);
         });
         child.kill('SIGTERM');
       }),

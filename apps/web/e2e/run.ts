@@ -66,18 +66,20 @@ async function main(): Promise<number> {
     }
     browser = await launchBrowser();
     log(`Chromium ${browser.version()}`);
-    const restartApi = async (downtime: () => Promise<void>): Promise<void> => {
+    const restartApi = async (downtime: () => Promise<void>): Promise<number | null> => {
       if (!api) throw new Error('no API');
       const { port, secret } = api;
-      await api.stop();
+      const exitCode = await api.stop();
       try {
         await downtime();
       } finally {
         // Later scenarios need the server whatever happened meanwhile.
         api = await startApi({ port, secret });
       }
+      return exitCode;
     };
-    await runScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip, mediaAvailable: api.mediaAvailable, restartApi });
+    const apiPid = (): number => api?.pid ?? -1;
+    await runScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip, mediaAvailable: api.mediaAvailable, restartApi, apiPid });
   } catch (error) {
     results.outcomes.push({ name: 'harness', status: 'failed', detail: (error as Error).message, ms: 0 });
     log(`harness failed: ${(error as Error).stack ?? error}`);

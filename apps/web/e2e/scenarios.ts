@@ -5,7 +5,61 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, eventually, join, leaveAll, log, newContext, type Participant, type Results } from './harness';
+import { ARTIFACTS, E2E_SHUTDOWN_DRAIN_MS, eventually, join, leaveAll, log, mediasoupWorkerPids, newContext, type Participant, type Results } from './harness';
+
+/** Issue #5: media must flow again within this long after the worker died. */
+const WORKER_RECOVERY_BUDGET_MS = 3000;
+
+/**
+ * Starts watching, in the page, for media on RTCPeerConnections created from now
+ * on: records `window.__mediaBackAt` (Date.now()) once a new connection has
+ * decoded remote video frames (inbound-rtp framesDecoded > 0) and received audio
+ * bytes, and `window.__sawMediaBanner` when the "reconnecting media" banner shows.
+ * Polls every 20 ms, so the figure is within ~20 ms plus one getStats().
+ */
+function watchMediaComeBack(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __pcs: RTCPeerConnection[]; __mediaBackAt: number | null; __sawMediaBanner: boolean };
+    w.__mediaBackAt = null;
+    w.__sawMediaBanner = false;
+    const base = w.__pcs.length;
+    const banner = new MutationObserver(() => {
+      if (document.querySelector('[data-testid="reconnecting-media"]')) w.__sawMediaBanner = true;
+    });
+    banner.observe(document.body, { childList: true, subtree: true });
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        let frames = 0;
+        let audio = 0;
+        for (const pc of w.__pcs.slice(base).filter((p) => p.connectionState !== 'closed')) {
+          (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; bytesReceived?: number }) => {
+            if (s.type !== 'inbound-rtp') return;
+            if (s.kind === 'video') frames += s.framesDecoded ?? 0;
+            if (s.kind === 'audio') audio += s.bytesReceived ?? 0;
+          });
+        }
+        if (frames > 0 && audio > 0) {
+          w.__mediaBackAt = Date.now();
+          clearInterval(timer);
+          setTimeout(() => banner.disconnect(), 1000);
+        }
+      } finally {
+        busy = false;
+      }
+    }, 20);
+    setTimeout(() => clearInterval(timer), 20_000);
+  });
+}
+
+async function mediaBackAt(page: Page): Promise<{ at: number | null; banner: boolean }> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __mediaBackAt: number | null; __sawMediaBanner: boolean };
+    return { at: w.__mediaBackAt, banner: w.__sawMediaBanner };
+  });
+}
 
 /** Sum of inbound-rtp audio bytes over every RTCPeerConnection of the page. */
 function inboundAudioBytes(page: Page): Promise<number> {
@@ -46,11 +100,16 @@ export interface ScenarioContext {
   /** Null when media scenarios can run; otherwise why not. */
   mediaSkip: string | null;
   mediaAvailable: boolean;
-  /** Stops the API, runs `downtime`, starts it again on the same port with the same JWT secret. */
-  restartApi: (downtime: () => Promise<void>) => Promise<void>;
+  /**
+   * Stops the API (SIGTERM: graceful drain), runs `downtime`, starts it again on
+   * the same port with the same JWT secret. Resolves with the old process's exit code.
+   */
+  restartApi: (downtime: () => Promise<void>) => Promise<number | null>;
+  /** Pid of the running API process. */
+  apiPid: () => number;
 }
 
-export async function runScenarios({ browser, baseUrl, results, mediaSkip, mediaAvailable, restartApi }: ScenarioContext): Promise<void> {
+export async function runScenarios({ browser, baseUrl, results, mediaSkip, mediaAvailable, restartApi, apiPid }: ScenarioContext): Promise<void> {
   const room = `e2e-${randomBytes(3).toString('hex')}`;
   // Assigned inside scenario callbacks; `as` keeps TypeScript from narrowing them to null.
   let a = null as Participant | null;
@@ -134,6 +193,46 @@ export async function runScenarios({ browser, baseUrl, results, mediaSkip, media
     await eventually(async () => (await pb.page.locator(`cf-tile[data-peer-id="${pa.peerId}"][data-source="screen"]`).count()) === 0, 'screen tile not removed after stop');
   });
 
+  await results.run(`worker death: SIGKILL of the room's mediasoup worker → video frames decoded and audio received again on both sides in < ${WORKER_RECOVERY_BUDGET_MS} ms, twice`, mediaSkip, async () => {
+    const [pa, pb] = pair();
+    const pid = apiPid();
+    const figures: number[] = [];
+    for (let round = 1; round <= 2; round++) {
+      await eventually(() => videoPlaying(pb.page, pa.peerId, 'webcam'), 'Bob does not see Alice before the kill', 20_000);
+      await eventually(() => videoPlaying(pa.page, pb.peerId, 'webcam'), 'Alice does not see Bob before the kill', 20_000);
+      // The e2e API runs one worker (MEDIASOUP_NUM_WORKERS=1): it is the one hosting the room.
+      const workers = mediasoupWorkerPids(pid);
+      if (workers.length === 0) throw new Error(`no mediasoup-worker child of the API (pid ${pid})`);
+      await Promise.all([watchMediaComeBack(pa.page), watchMediaComeBack(pb.page)]);
+      const killedAt = Date.now();
+      for (const worker of workers) process.kill(worker, 'SIGKILL');
+      let back: { at: number | null; banner: boolean }[] = [];
+      await eventually(
+        async () => {
+          back = await Promise.all([mediaBackAt(pa.page), mediaBackAt(pb.page)]);
+          return back.every((b) => b.at !== null);
+        },
+        `media did not come back on both sides within 15 s of killing worker ${workers.join(',')}`,
+        15_000,
+      );
+      const [alice, bob] = back.map((b) => (b.at ?? 0) - killedAt);
+      const ms = Math.max(alice, bob);
+      figures.push(ms);
+      log(`  worker SIGKILL (pid ${workers.join(',')}) → media again in ${ms} ms (Alice ${alice} ms, Bob ${bob} ms; round ${round})`);
+      try {
+        process.kill(pid, 0);
+      } catch {
+        throw new Error('the API process died with its worker');
+      }
+      const respawned = mediasoupWorkerPids(pid);
+      if (respawned.length === 0 || respawned.some((p) => workers.includes(p))) throw new Error(`no replacement worker (workers now: ${respawned.join(',') || 'none'})`);
+      if (!back.every((b) => b.banner)) throw new Error('the "reconnecting media" banner did not show on both sides');
+      if (ms >= WORKER_RECOVERY_BUDGET_MS) throw new Error(`media came back in ${ms} ms (budget ${WORKER_RECOVERY_BUDGET_MS} ms)`);
+      for (const p of [pa, pb]) await p.page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor();
+    }
+    log(`  worker SIGKILL → media again: ${figures.map((f) => `${f} ms`).join(', ')}`);
+  });
+
   await results.run('chat: a message arrives intact', null, async () => {
     const [pa, pb] = pair();
     const text = `Hello Bob — “quotes”, ünïcödé, emoji 🎉 ${randomBytes(4).toString('hex')}`;
@@ -205,12 +304,19 @@ export async function runScenarios({ browser, baseUrl, results, mediaSkip, media
   await results.run('reconnection: the reconnecting state shows, a message sent meanwhile is queued, the session re-joins after a server restart', null, async () => {
     const [pa, pb] = pair();
     const text = `sent while offline ${randomBytes(3).toString('hex')}`;
-    await restartApi(async () => {
+    const drainStarted = Date.now();
+    const exitCode = await restartApi(async () => {
+      // SIGTERM drains: serverShutdown (the notice) first, the sockets close after the drain time.
+      const notices = await pa.page.getByTestId('notice').allTextContents();
+      if (!notices.some((t) => t.includes('The server is restarting'))) throw new Error(`no server-restart notice (notices: ${notices.join(' | ') || 'none'})`);
+      const drained = Date.now() - drainStarted;
+      if (drained < E2E_SHUTDOWN_DRAIN_MS - 200) throw new Error(`the API exited after ${drained} ms, before its ${E2E_SHUTDOWN_DRAIN_MS} ms drain`);
       await pa.page.getByTestId('reconnecting').waitFor();
       await pa.page.getByTestId('chat-input').fill(text);
       await pa.page.getByTestId('chat-send').click();
       await pa.page.screenshot({ path: path.join(ARTIFACTS, 'room-reconnecting.png') });
     });
+    if (exitCode !== 0) throw new Error(`the API exited with ${exitCode} after SIGTERM (expected 0 after the drain)`);
     for (const p of [pa, pb]) await p.page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor({ timeout: 30_000 });
     await eventually(() => peerListed(pa.page, pb.peerId), 'Alice does not list Bob after the restart', 20_000);
     await eventually(() => peerListed(pb.page, pa.peerId), 'Bob does not list Alice after the restart', 20_000);
