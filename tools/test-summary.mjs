@@ -20,4 +20,9 @@ if (existsSync(dir)) {
     skipped += s;
   }
 }
+// Steps that failed outside any counted test (lint, typecheck, build, protocol doc)
+// count as failures too, so the closing line never reads green on a red run.
+const failedSteps = Number(process.argv[3] ?? 0);
+if (failedSteps > 0) console.log(`  ${'failed steps'.padEnd(22)} ${failedSteps}`);
+failed += failedSteps;
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
