@@ -57,6 +57,12 @@ describe('runtime: origins, health, drain', () => {
     expect(await upgrade(server.url, 'https://anywhere.example.net')).toBe('open');
   });
 
+  it('HTTP responses carry a request id: the caller\'s X-Request-Id, or a new one', async () => {
+    server = await TestServer.start(fakeBackend);
+    expect((await fetch(`${server.httpUrl}/health`, { headers: { 'x-request-id': 'lb-42.a' } })).headers.get('x-request-id')).toBe('lb-42.a');
+    expect((await fetch(`${server.httpUrl}/health`)).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('liveness is up; readiness is down without a live worker', async () => {
     server = await TestServer.start(null);
     expect((await fetch(`${server.httpUrl}/health/live`)).status).toBe(200);

@@ -74,7 +74,7 @@ describe('the API process', () => {
   });
 
   it('drains on SIGTERM: serverShutdown with SHUTDOWN_DRAIN_MS, readiness down, joins refused, exits 0 once peers left', async () => {
-    api = await startApi({ SHUTDOWN_DRAIN_MS: '8000' });
+    api = await startApi({ SHUTDOWN_DRAIN_MS: '8000', LOG_LEVEL: 'debug' });
     const url = `ws://127.0.0.1:${api.port}/ws`;
     const alice = await TestClient.authenticated(url, await token('alice'));
     await joinRoom(alice, 'r', { send: false, recv: false });
@@ -96,10 +96,14 @@ describe('the API process', () => {
     expect(exit.at - sent).toBeLessThan(8000);
     expect((await bob.closed).code).toBe(1001);
     expect(api.output()).toMatch(/shutdown complete/);
+    // Structured JSON logs: one line per request with its id, peer and room.
+    const lines = api.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l['method'] === 'join' && l['outcome'] === 'ok')).toMatchObject({ level: 20, reqId: expect.stringMatching(/^[0-9a-f]{8}-\d+$/), peer: 'alice', room: 'r', ms: expect.any(Number) });
+    expect(lines.find((l) => l['method'] === 'join' && l['outcome'] === 'invalid_state')).toMatchObject({ level: 30, peer: 'bob' });
   });
 
-  it('exits 0 after SHUTDOWN_DRAIN_MS when peers stay', async () => {
-    api = await startApi({ SHUTDOWN_DRAIN_MS: '800' });
+  it('exits 0 after SHUTDOWN_DRAIN_MS when peers stay; LOG_LEVEL sets the level', async () => {
+    api = await startApi({ SHUTDOWN_DRAIN_MS: '800', LOG_LEVEL: 'warn' });
     const alice = await TestClient.authenticated(`ws://127.0.0.1:${api.port}/ws`, await token('alice'));
     await joinRoom(alice, 'r', { send: false, recv: false });
     const sent = Date.now();
@@ -108,6 +112,9 @@ describe('the API process', () => {
     expect(exit.code).toBe(0);
     expect(exit.at - sent).toBeGreaterThanOrEqual(700);
     expect((await alice.closed).code).toBe(1001);
+    const levels = api.output().split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { level: number }).level);
+    expect(levels.length).toBeGreaterThan(0); // the drain's warnings
+    expect(Math.min(...levels)).toBeGreaterThanOrEqual(40);
   });
 
   it('refuses to start with a bad configuration value, naming the variable', async () => {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
@@ -21,7 +23,16 @@ import { HealthController } from './health.controller';
       useFactory: (config: AppConfig) => ({
         pinoHttp: {
           level: config.logLevel,
-          autoLogging: false,
+          // Request ids: the caller's X-Request-Id when it sends one (proxies), else a new one; echoed back.
+          genReqId: (req: IncomingMessage, res: ServerResponse) => {
+            const given = req.headers['x-request-id'];
+            const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+            res.setHeader('x-request-id', id);
+            return id;
+          },
+          // Access logs for API calls; probes and scrapes would drown them.
+          autoLogging: { ignore: (req: IncomingMessage) => /^\/(api\/)?(health|metrics)\b/.test(req.url ?? '') },
+          base: { service: 'confer-api' },
           transport: process.stdout.isTTY && config.logLevel !== 'silent' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
         },
       }),

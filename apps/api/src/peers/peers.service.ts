@@ -83,11 +83,11 @@ export class PeersService implements OnModuleDestroy {
       const old = peer.channel.connection;
       peer.channel.attach(channel);
       old?.close(CLOSE_CODES.replaced, 'the session was resumed on a newer connection');
-      this.logger.log(`authenticate() | resumed | peer=${id} room=${peer.roomId ?? '-'}`);
+      this.logger.log({ peer: id, room: peer.roomId ?? undefined, resumed: true }, `authenticate() | resumed | peer=${id} room=${peer.roomId ?? '-'}`);
     } else {
       this.shutdown.assertAccepting('new sessions');
       if (previous) {
-        this.logger.log(`authenticate() | replacing older connection | peer=${id}`);
+        this.logger.log({ peer: id }, `authenticate() | replacing older connection | peer=${id}`);
         this.disconnected(previous);
         previous.channel.close(CLOSE_CODES.replaced, 'replaced by a newer connection of the same identity');
       }
@@ -95,7 +95,7 @@ export class PeersService implements OnModuleDestroy {
       const fresh: Peer = new Peer(id, identity, randomUUID(), link);
       peer = fresh;
       this.peers.set(id, peer);
-      this.logger.log(`authenticate() | peer=${id} name=${JSON.stringify(identity.displayName)}`);
+      this.logger.log({ peer: id }, `authenticate() | peer=${id} name=${JSON.stringify(identity.displayName)}`);
     }
     return {
       peer,
@@ -133,7 +133,7 @@ export class PeersService implements OnModuleDestroy {
     const others = room.joinedPeers(peer);
     peer.joined = true;
     room.broadcast('peerJoined', peer.info(), peer);
-    this.logger.log(`join() | peer=${peer.id} room=${room.id} others=${others.length}`);
+    this.logger.log({ peer: peer.id, room: room.id }, `join() | peer=${peer.id} room=${room.id} others=${others.length}`);
     // After the response: the client expects `peers` before the first `newConsumer`.
     setImmediate(() => void this.media.consumeAll(peer));
     return { peers: others.map((p) => p.info()) };
@@ -143,7 +143,7 @@ export class PeersService implements OnModuleDestroy {
     if (!peer.roomId) throw new SignalingError('invalid_state', 'not in a room');
     this.files.peerGone(peer);
     this.rooms.exit(peer);
-    this.logger.log(`leave() | peer=${peer.id}`);
+    this.logger.log({ peer: peer.id }, `leave() | peer=${peer.id}`);
     return {};
   }
 
@@ -168,7 +168,7 @@ export class PeersService implements OnModuleDestroy {
       peer.channel.detach();
       peer.resumeTimer = setTimeout(() => this.disconnected(peer), grace);
       peer.resumeTimer.unref();
-      this.logger.log(`connectionLost() | waiting ${grace} ms for a resume | peer=${peer.id} code=${code}`);
+      this.logger.log({ peer: peer.id, room: peer.roomId }, `connectionLost() | waiting ${grace} ms for a resume | peer=${peer.id} code=${code}`);
       return;
     }
     this.disconnected(peer);
@@ -184,7 +184,7 @@ export class PeersService implements OnModuleDestroy {
     this.files.peerGone(peer);
     this.rooms.exit(peer);
     if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
-    this.logger.log(`disconnected() | peer=${peer.id}`);
+    this.logger.log({ peer: peer.id }, `disconnected() | peer=${peer.id}`);
   }
 }
 

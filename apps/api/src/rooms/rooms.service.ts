@@ -75,7 +75,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       }
       room.peers.set(peer.id, peer);
       peer.roomId = roomId;
-      this.logger.debug(`enter() | peer=${peer.id} room=${roomId} peers=${room.peers.size}`);
+      this.logger.debug({ peer: peer.id, room: roomId }, `enter() | peer=${peer.id} room=${roomId} peers=${room.peers.size}`);
       return room;
     }
   }
@@ -94,7 +94,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     if (!room || room.peers.get(peer.id) !== peer) return;
     room.peers.delete(peer.id);
     if (wasJoined) room.broadcast('peerLeft', { peerId: peer.id });
-    this.logger.debug(`exit() | peer=${peer.id} room=${room.id} left=${room.peers.size}`);
+    this.logger.debug({ peer: peer.id, room: room.id }, `exit() | peer=${peer.id} room=${room.id} left=${room.peers.size}`);
     this.closeIfEmpty(room);
   }
 
@@ -122,7 +122,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       });
     }
     this.rooms.set(roomId, room);
-    this.logger.log(`create() | room=${roomId} router=${media?.router.id ?? 'none (media unavailable)'}`);
+    this.logger.log({ room: roomId, worker: media?.workerIndex }, `create() | room=${roomId} router=${media?.router.id ?? 'none (media unavailable)'} worker=${media?.workerIndex ?? '-'}`);
     return room;
   }
 
@@ -130,7 +130,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     if (room.peers.size > 0 || room.closed) return;
     room.close();
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
-    this.logger.log(`close() | room=${room.id}`);
+    this.logger.log({ room: room.id }, `close() | room=${room.id}`);
   }
 
   private resetRoomsOnWorker(index: number): void {
@@ -139,7 +139,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
   /** Drops the room's media: peers are told (`mediaReset`) to start again at getRouterRtpCapabilities. */
   private reset(room: Room, reason: string): void {
-    this.logger.warn(`reset() | room=${room.id} reason=${reason}`);
+    this.logger.warn({ room: room.id, peers: [...room.peers.keys()] }, `reset() | room=${room.id} reason=${reason}`);
     const peers = [...room.peers.values()];
     room.close();
     this.rooms.delete(room.id);

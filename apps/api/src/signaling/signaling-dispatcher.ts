@@ -93,11 +93,24 @@ export class SignalingDispatcher {
         result = await route.handle(peer, params as never);
       }
       conn.respond({ type: 'response', id, ok: true, data: result ?? {} });
-      this.metrics.observe(method, 'ok', (performance.now() - started) / 1000);
+      this.done(conn, id, method, 'ok', started);
     } catch (error) {
       const code = this.fail(conn, id, error, method, peerId);
-      this.metrics.observe(method, code, (performance.now() - started) / 1000);
+      this.done(conn, id, method, code, started);
     }
+  }
+
+  /**
+   * Metrics and one structured log line per request: `reqId` (connection id
+   * prefix + request id) ties it to the error log of the same request; `peer`
+   * and `room` make a call's lines greppable.
+   */
+  private done(conn: SignalingConnection, id: number, method: string, outcome: string, started: number): void {
+    const ms = performance.now() - started;
+    this.metrics.observe(method, outcome, ms / 1000);
+    const fields = { reqId: requestLogId(conn, id), conn: conn.id, peer: conn.peer?.id, room: conn.peer?.roomId ?? undefined, method, outcome, ms: Math.round(ms * 10) / 10 };
+    if (outcome === 'ok') this.logger.debug(fields, `${method}() | ok`);
+    else this.logger.log(fields, `${method}() | ${outcome}`);
   }
 
   /** Validates `data` against `dto`; `invalid_request` lists each failing field. */
@@ -122,10 +135,15 @@ export class SignalingDispatcher {
 
   /** Answers the request with the error; returns its code. */
   private fail(conn: SignalingConnection, id: number | null, error: unknown, method = '(envelope)', peerId?: string): string {
-    const wire = this.filter.catch(error, { method, requestId: id, peerId });
+    const wire = this.filter.catch(error, { method, requestId: id, peerId, reqId: id === null ? undefined : requestLogId(conn, id), room: conn.peer?.roomId ?? undefined });
     conn.respond({ type: 'response', id, ok: false, error: wire });
     return wire.code;
   }
+}
+
+/** Request id for logs: unique per server (request ids are only unique per connection). */
+function requestLogId(conn: SignalingConnection, id: number): string {
+  return `${conn.id.slice(0, 8)}-${id}`;
 }
 
 function requestIdOf(message: unknown): number | null {

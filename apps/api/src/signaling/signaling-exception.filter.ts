@@ -10,7 +10,7 @@ import { SignalingError, type WireError } from '@confer/signaling-contracts';
 export class SignalingExceptionFilter {
   private readonly logger = new Logger(SignalingExceptionFilter.name);
 
-  catch(error: unknown, where: { method: string; requestId: number | null; peerId?: string }): WireError {
+  catch(error: unknown, where: { method: string; requestId: number | null; peerId?: string; reqId?: string; room?: string }): WireError {
     if (error instanceof SignalingError) return error.toWire();
     const e = error instanceof Error ? error : new Error(String(error));
     // mediasoup signals misuse with these; they are the client's doing.
@@ -19,7 +19,7 @@ export class SignalingExceptionFilter {
       if (e.name === 'TypeError' || e.name === 'UnsupportedError') return { code: 'invalid_request', reason: e.message };
       if (e.name === 'NotFoundError') return { code: 'not_found', reason: e.message };
     }
-    this.logger.error(`${where.method}() failed | peer=${where.peerId ?? '-'} request=${where.requestId} error=${e.stack ?? e.message}`);
+    this.logger.error({ err: e, reqId: where.reqId, peer: where.peerId, room: where.room, method: where.method }, `${where.method}() failed | peer=${where.peerId ?? '-'} request=${where.requestId}`);
     return { code: 'internal', reason: `internal error handling ${where.method} #${where.requestId}` };
   }
 }

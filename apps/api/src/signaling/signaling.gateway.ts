@@ -73,9 +73,9 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
       this.connections.delete(socket);
       conn.failPending();
       if (conn.peer) this.peers.connectionLost(conn.peer, conn, code);
-      this.logger.debug(`disconnected | conn=${conn.id} peer=${conn.peer?.id ?? '-'} code=${code}`);
+      this.logger.debug({ conn: conn.id, peer: conn.peer?.id, code }, `disconnected | conn=${conn.id} peer=${conn.peer?.id ?? '-'} code=${code}`);
     });
-    this.logger.debug(`connected | conn=${conn.id}`);
+    this.logger.debug({ conn: conn.id }, `connected | conn=${conn.id}`);
   }
 
   /**
