@@ -10,6 +10,7 @@
  *
  *   npm run nx -- run tools:bench-forwarding [-- --quick] [--subscribers 50,100,200] [--window 5]
  */
+import os from 'node:os';
 import { Logger } from '@nestjs/common';
 import type { ActiveSpeakerObserver, Router, Worker } from 'mediasoup/types';
 /* eslint-disable @nx/enforce-module-boundaries -- the benchmark measures the API's own media code */
@@ -49,6 +50,8 @@ export interface Step {
   /** Sink loss minus input loss: what the worker itself dropped, in %. */
   forwardingLossPct: number;
   saturated: boolean;
+  /** 1-minute load average at the end of the window (other work on the box skews results). */
+  load1: number;
 }
 
 interface Target {
@@ -133,6 +136,7 @@ async function sweepOne(mode: 'ours' | 'bare'): Promise<Step[]> {
         lossPct,
         producerLost: input.lost,
         forwardingLossPct: fwdLossPct,
+        load1: os.loadavg()[0],
         saturated: fwdLossPct > maxLoss * 100 || workerCpuPct > maxCpu || tot.streams < sampled * 2,
       };
       steps.push(step);
@@ -175,6 +179,7 @@ async function main(): Promise<void> {
     'input lost': s.producerLost,
     'fwd loss %': s.forwardingLossPct,
     'bench proc CPU %': s.benchProcessCpuPct,
+    load: s.load1,
     saturated: s.saturated ? 'yes' : '',
   }));
   printTable('Forwarding on one worker (1 VP8+Opus producer; each subscriber = PlainTransport + 2 consumers)', rows);

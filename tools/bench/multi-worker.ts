@@ -45,6 +45,8 @@ interface Step {
   /** Sink loss minus input loss: what the workers dropped, in %. */
   forwardingLossPct: number;
   saturated: boolean;
+  /** 1-minute load average at the end of the window (other work on the box skews results). */
+  load1: number;
 }
 
 interface Place {
@@ -123,6 +125,7 @@ async function sweepOne(mode: Step['mode'], workers: Worker[]): Promise<Step[]> 
         lossPct,
         inputLost: input.lost,
         forwardingLossPct: fwdLossPct,
+        load1: os.loadavg()[0],
         saturated: fwdLossPct > maxLoss * 100 || perWorker.some((w) => w.cpuPct > maxCpu) || tot.streams < sampled * 2,
       };
       steps.push(step);
@@ -161,7 +164,9 @@ async function main(): Promise<void> {
       'input lost': s.inputLost,
       'fwd loss %': s.forwardingLossPct,
       'bench proc CPU %': s.benchProcessCpuPct,
-      saturated: s.saturated ? 'yes' : '',
+      load: s.load1,
+      load: s.load1,
+    saturated: s.saturated ? 'yes' : '',
     }));
     printTable(`1 → N broadcast: one worker vs ${numWorkers} workers joined by pipeToRouter (bare mediasoup)`, rows);
     const carried = (steps: Step[]): number => steps.filter((s) => !s.saturated).reduce((m, s) => Math.max(m, s.subscribers), 0);

@@ -57,9 +57,12 @@ export async function startFeed(router: Router): Promise<Feed> {
   const video = await vt.produce({ kind: 'video', rtpParameters: videoParams, appData: { source: 'webcam' } });
   const audio = await at.produce({ kind: 'audio', rtpParameters: audioParams, appData: { source: 'mic' } });
   const dst = (t: PlainTransport): string => `rtp://127.0.0.1:${t.tuple.localPort}?rtcpport=${t.rtcpTuple?.localPort}`;
+  // As root the feeder runs at a higher priority, so that on a small, busy box a starved
+  // ffmpeg does not fall behind and then burst (which shows up as input loss, not worker loss).
+  const asRoot = process.getuid?.() === 0;
   const ffmpeg = spawn(
-    'ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file, '-map', '0:v:0', '-map', '0:a:0', '-c', 'copy', '-f', 'tee',
+    asRoot ? 'nice' : 'ffmpeg',
+    [...(asRoot ? ['-n', '-10', 'ffmpeg'] : []), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file, '-map', '0:v:0', '-map', '0:a:0', '-c', 'copy', '-f', 'tee',
       `[select=v:f=rtp:ssrc=${VIDEO_SSRC}:payload_type=${VIDEO_PT}]${dst(vt)}|[select=a:f=rtp:ssrc=${AUDIO_SSRC}:payload_type=${AUDIO_PT}]${dst(at)}`],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
