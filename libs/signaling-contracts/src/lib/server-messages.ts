@@ -113,10 +113,20 @@ export interface ServerNotifications {
   fileTransferCancelled: { transferId: string; by: string | null; reason: string };
   /**
    * The room's media was re-created (its worker died): close all transports,
-   * producers and consumers and set them up again, starting at `getRouterRtpCapabilities`.
+   * producers and consumers and set them up again, starting at `getRouterRtpCapabilities`
+   * (then transports, `join`, `produce` again; consumers arrive as `newConsumer`).
+   * The session, chat and file transfers are kept; other peers see no `peerLeft`.
+   * The server waits for a replacement worker if none is live, so the client
+   * should start at once rather than back off.
    */
   mediaReset: { reason: string };
-  /** The server is shutting down; reconnect later. */
+  /**
+   * The server is draining before it exits (SIGTERM). From now on new sessions,
+   * `join` and entering a room are refused with `invalid_state` and
+   * `details.reason = 'draining'`; a call in progress goes on for up to `drainMs`
+   * milliseconds (or until every peer left), then the socket closes with 1001.
+   * Reconnect after the close (another instance, or this one after its restart).
+   */
   serverShutdown: { reason: string; drainMs: number };
 }
 
