@@ -50,6 +50,8 @@ export interface Step {
   /** Sink loss minus input loss: what the worker itself dropped, in %. */
   forwardingLossPct: number;
   saturated: boolean;
+  /** Why the sweep stopped here: worker CPU, loss the worker added, or input loss (the feeder was starved or the worker's input overflowed). */
+  stopReason: string;
   /** 1-minute load average at the end of the window (other work on the box skews results). */
   load1: number;
 }
@@ -137,8 +139,10 @@ async function sweepOne(mode: 'ours' | 'bare'): Promise<Step[]> {
         producerLost: input.lost,
         forwardingLossPct: fwdLossPct,
         load1: os.loadavg()[0],
-        saturated: fwdLossPct > maxLoss * 100 || workerCpuPct > maxCpu || tot.streams < sampled * 2,
+        saturated: false,
+        stopReason: stopReason({ workerCpuPct, fwdLossPct, input, streams: tot.streams, expectedStreams: sampled * 2 }),
       };
+      step.saturated = step.stopReason !== '';
       steps.push(step);
       console.log(`  ${mode} subscribers=${n}: worker CPU ${workerCpuPct.toFixed(0)}%, ${step.packetsOutPerSecond.toFixed(0)} pkt/s out, loss ${lossPct.toFixed(2)}%, input lost ${input.lost}/${input.packets + input.lost}, forwarding loss ${fwdLossPct.toFixed(2)}%, streams ${tot.streams}/${sampled * 2}`);
       if (step.saturated) break;
@@ -149,6 +153,15 @@ async function sweepOne(mode: 'ours' | 'bare'): Promise<Step[]> {
     await target.close();
   }
   return steps;
+}
+
+/** Why a step ends the sweep ('' when it does not). */
+function stopReason(m: { workerCpuPct: number; fwdLossPct: number; input: { packets: number; lost: number }; streams: number; expectedStreams: number }): string {
+  if (m.workerCpuPct > maxCpu) return 'worker CPU';
+  if (m.fwdLossPct > maxLoss * 100) return 'forwarding loss';
+  if (m.input.lost > maxLoss * (m.input.packets + m.input.lost)) return 'input loss';
+  if (m.streams < m.expectedStreams) return 'missing streams';
+  return '';
 }
 
 /** Largest subscriber count that was not saturated (0 when even the first step was). */
@@ -180,7 +193,7 @@ async function main(): Promise<void> {
     'fwd loss %': s.forwardingLossPct,
     'bench proc CPU %': s.benchProcessCpuPct,
     load: s.load1,
-    saturated: s.saturated ? 'yes' : '',
+    stop: s.stopReason,
   }));
   printTable('Forwarding on one worker (1 VP8+Opus producer; each subscriber = PlainTransport + 2 consumers)', rows);
   const capOurs = capacity(ours);

@@ -45,6 +45,8 @@ interface Step {
   /** Sink loss minus input loss: what the workers dropped, in %. */
   forwardingLossPct: number;
   saturated: boolean;
+  /** Why the sweep stopped here (see forwarding-capacity.ts), '' when it did not. */
+  stopReason: string;
   /** 1-minute load average at the end of the window (other work on the box skews results). */
   load1: number;
 }
@@ -126,8 +128,18 @@ async function sweepOne(mode: Step['mode'], workers: Worker[]): Promise<Step[]> 
         inputLost: input.lost,
         forwardingLossPct: fwdLossPct,
         load1: os.loadavg()[0],
-        saturated: fwdLossPct > maxLoss * 100 || perWorker.some((w) => w.cpuPct > maxCpu) || tot.streams < sampled * 2,
+        saturated: false,
+        stopReason: perWorker.some((w) => w.cpuPct > maxCpu)
+          ? 'worker CPU'
+          : fwdLossPct > maxLoss * 100
+            ? 'forwarding loss'
+            : input.lost > maxLoss * (input.packets + input.lost)
+              ? 'input loss'
+              : tot.streams < sampled * 2
+                ? 'missing streams'
+                : '',
       };
+      step.saturated = step.stopReason !== '';
       steps.push(step);
       console.log(`  ${mode} N=${n}: ${perWorker.map((w) => `w${w.worker} ${w.subscribers} subs ${w.cpuPct.toFixed(0)}%`).join(', ')}; ${step.packetsOutPerSecond.toFixed(0)} pkt/s, loss ${lossPct.toFixed(2)}% (input lost ${input.lost}, forwarding loss ${fwdLossPct.toFixed(2)}%)`);
       if (step.saturated) break;
