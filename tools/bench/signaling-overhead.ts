@@ -6,6 +6,7 @@
  *
  *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 15]
  */
+import os from 'node:os';
 import { SignJWT } from 'jose';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- tools (scope:tools) speaks the shared protocol; the root lint config has no scope:tools constraint
 import type { RtpCapabilities } from '@confer/signaling-contracts';
@@ -52,6 +53,8 @@ interface RunResult {
   workerCpuPct: number;
   idleKiBPerPeer: number;
   connectSeconds: number;
+  /** 1-minute load average after the steady phase (other work on the box skews results). */
+  load1: number;
 }
 
 function token(sub: string): Promise<string> {
@@ -193,6 +196,7 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
       workerCpuPct: cpuPercent(w0, w1, wall),
       idleKiBPerPeer: (idle.rssBytes - base.rssBytes) / 1024 / n,
       connectSeconds,
+      load1: os.loadavg()[0],
     };
   } finally {
     await server.stop();
@@ -226,6 +230,7 @@ async function main(): Promise<void> {
     'worker CPU %': r.workerCpuPct,
     'worker RSS MiB': r.workerRssMiB,
     'KiB/idle peer': r.idleKiBPerPeer,
+    load: r.load1,
   }));
   printTable(`Signaling round trip (${durationS} s steady mix, 1 request/s per peer, rooms of ${roomSize}; CPU % of one core)`, rows);
   const series = backends.flatMap((b) =>
