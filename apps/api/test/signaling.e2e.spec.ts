@@ -262,6 +262,28 @@ describe.each(backends.map((b) => [b.name, b] as const))('signaling scenarios ag
       expect(late.auth?.resumed).toBe(false);
     });
 
+    it('after a network change the resumed session restarts ICE on the transports it kept', async () => {
+      await server.stop();
+      server = await TestServer.start(backend, { RESUME_GRACE_MS: '3000' });
+      const alice = await track(server.client('alice'));
+      const a = await joinRoom(alice, 'r');
+      const producerId = await produce(a, 'video');
+      const sendId = a.sendTransportId ?? '';
+      const before = await alice.request('getTransportStats', { transportId: sendId });
+      expect(before.stats.length).toBeGreaterThan(0);
+      alice.socket.terminate();
+      await new Promise((r) => setTimeout(r, 100));
+      const back = await resume('alice', alice.auth?.sessionId ?? '');
+      expect(back.auth?.resumed).toBe(true);
+      const first = await back.request('restartIce', { transportId: sendId });
+      const second = await back.request('restartIce', { transportId: a.recvTransportId ?? '' });
+      expect(first.iceParameters.usernameFragment).toEqual(expect.any(String));
+      expect(second.iceParameters.password).toEqual(expect.any(String));
+      const again = await back.request('restartIce', { transportId: sendId });
+      expect(again.iceParameters.usernameFragment).not.toBe(first.iceParameters.usernameFragment);
+      expect(server.peers.get('alice')?.producers.has(producerId)).toBe(true);
+    });
+
     it('a normal close does not wait for a resume', async () => {
       await server.stop();
       server = await TestServer.start(backend, { RESUME_GRACE_MS: '10000' });
