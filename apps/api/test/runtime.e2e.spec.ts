@@ -2,7 +2,8 @@ import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '@confer/signaling-contracts';
 import { ShutdownState } from '../src/lifecycle/shutdown-state';
 import { SignalingGateway } from '../src/signaling/signaling.gateway';
-import { fakeBackend } from './support/backends';
+import { FakeMediasoup, fakeMediasoupSource } from '../src/media/testing/fake-mediasoup';
+import { fakeBackend, type Backend } from './support/backends';
 import { joinRoom, produce } from './support/scenario';
 import { TestClient } from './support/test-client';
 import { TestServer } from './support/test-server';
@@ -97,6 +98,44 @@ describe('runtime: origins, health, drain', () => {
     expect(result).toMatchObject({ peersLeft: 0 });
     expect(result.waitedMs).toBeLessThan(2000);
     expect((await bob.closed).code).toBe(1001);
+  });
+
+  it('readiness is down while a dead worker is being replaced; a room re-created meanwhile waits for the replacement', async () => {
+    // The test double, with the replacement worker's start held until released.
+    const fake = new FakeMediasoup();
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const slowReplacement: Backend = {
+      name: 'test double (slow replacement)',
+      source: () => ({
+        ...fakeMediasoupSource(fake),
+        load: async () => ({
+          version: fake.version,
+          createWorker: async (settings) => {
+            if (started++ > 0) await held;
+            return fake.createWorker(settings);
+          },
+        }),
+      }),
+    };
+    server = await TestServer.start(slowReplacement);
+    const ready = async (): Promise<number> => (await fetch(`${server?.httpUrl}/health/ready`)).status;
+    const alice = await server.client('alice');
+    await joinRoom(alice, 'r');
+    expect(await ready()).toBe(200);
+
+    ([...fake.live.worker][0] as unknown as { die(): void }).die();
+    await alice.waitForNotification('mediaReset');
+    expect(await ready()).toBe(503);
+    const rejoin = joinRoom(alice, 'r');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.rooms.get('r')).toBeUndefined(); // still waiting for a worker
+    release();
+    await rejoin;
+    expect(server.rooms.get('r')?.media?.router.closed).toBe(false);
+    expect(await ready()).toBe(200);
+    await alice.close();
   });
 
   it('metrics follow peers joining and leaving: rooms, peers, transports, producers and consumers by kind, bytes, worker CPU and deaths', async () => {
