@@ -194,11 +194,17 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * Collects every RTCPeerConnection the page creates, so a scenario can read
- * inbound-rtp stats without a hook in the app.
+ * Collects every RTCPeerConnection and WebSocket the page creates, so a scenario
+ * can read inbound-rtp stats, or drop the signaling socket as a network would,
+ * without a hook in the app.
  */
 const PEER_CONNECTION_SPY = `
   (() => {
+    const NativeSocket = window.WebSocket;
+    window.__sockets = [];
+    window.WebSocket = class extends NativeSocket {
+      constructor(...args) { super(...args); window.__sockets.push(this); }
+    };
     const Native = window.RTCPeerConnection;
     if (!Native) return;
     window.__pcs = [];

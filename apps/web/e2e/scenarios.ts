@@ -89,6 +89,45 @@ async function videoPlaying(page: Page, peerId: string, source: 'webcam' | 'scre
   return second > first.t;
 }
 
+/** The page's RTCPeerConnections that are not closed: count, and the server's ICE ufrag of each (changes on an ICE restart). */
+function openConnections(page: Page): Promise<{ total: number; ufrags: string[] }> {
+  return page.evaluate(() => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const open = pcs.filter((pc) => pc.connectionState !== 'closed');
+    return { total: pcs.length, ufrags: open.map((pc) => /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription?.sdp ?? '')?.[1] ?? '') };
+  });
+}
+
+/** Remote video frames decoded, summed over the page's open connections. */
+function framesDecoded(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    let frames = 0;
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((p) => p.connectionState !== 'closed')) {
+      (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
+      });
+    }
+    return frames;
+  });
+}
+
+/** ICE was restarted on every open connection (new server ufrag) and remote video keeps decoding on both sides. */
+async function iceRestartedAndFlowing(p: Participant, other: Participant, before: { total: number; ufrags: string[] }): Promise<void> {
+  await eventually(async () => {
+    const now = await openConnections(p.page);
+    return now.ufrags.length === before.ufrags.length && now.ufrags.every((u, i) => u !== before.ufrags[i]);
+  }, `${p.name}: ICE was not restarted on every transport`);
+  const after = await openConnections(p.page);
+  if (after.total !== before.total) throw new Error(`${p.name} created ${after.total - before.total} new RTCPeerConnection(s): the media was rebuilt, not kept`);
+  for (const [viewer, sender] of [
+    [p, other],
+    [other, p],
+  ] as const) {
+    const frames = await framesDecoded(viewer.page);
+    await eventually(async () => (await framesDecoded(viewer.page)) > frames + 10, `${viewer.name} no longer decodes ${sender.name}'s video after the ICE restart`);
+  }
+}
+
 async function peerListed(page: Page, peerId: string): Promise<boolean> {
   return (await page.locator(`[data-testid="peer"][data-peer-id="${peerId}"]`).count()) > 0;
 }
@@ -231,6 +270,24 @@ export async function runScenarios({ browser, baseUrl, results, mediaSkip, media
       for (const p of [pa, pb]) await p.page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor();
     }
     log(`  worker SIGKILL → media again: ${figures.map((f) => `${f} ms`).join(', ')}`);
+  });
+
+  await results.run('signaling drop: the socket comes back within the grace period, the session resumes with the same transports, ICE restarts on both, media keeps flowing', mediaSkip, async () => {
+    const [pa, pb] = pair();
+    const before = await openConnections(pa.page);
+    // An abnormal close (not 1000/1001), as when the network drops: the server keeps the peer for RESUME_GRACE_MS.
+    await pa.page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.at(-1)?.close(4000, 'e2e: network drop'));
+    await iceRestartedAndFlowing(pa, pb, before);
+    await pa.page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor();
+    const sockets = await pa.page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.length);
+    if (sockets < 2) throw new Error('the signaling socket was not re-opened');
+  });
+
+  await results.run('network change: an "online" event restarts ICE on both transports (server restartIce + transport.restartIce), media keeps flowing', mediaSkip, async () => {
+    const [pa, pb] = pair();
+    const before = await openConnections(pb.page);
+    await pb.page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await iceRestartedAndFlowing(pb, pa, before);
   });
 
   await results.run('chat: a message arrives intact', null, async () => {
