@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
@@ -32,7 +33,7 @@ import { HealthController } from './health.controller';
           },
           // Access logs for API calls; probes and scrapes would drown them.
           autoLogging: { ignore: (req: IncomingMessage) => /^\/(api\/)?(health|metrics)\b/.test(req.url ?? '') },
-          base: { service: 'confer-api' },
+          base: { service: 'confer-api', pid: process.pid, hostname: hostname() },
           transport: process.stdout.isTTY && config.logLevel !== 'silent' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
         },
       }),
