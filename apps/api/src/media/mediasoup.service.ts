@@ -195,12 +195,18 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     if (media.webRtcServerPort !== undefined) {
       const port = media.webRtcServerPort + index;
       const announcedAddress = media.announcedAddress;
-      entry.webRtcServer = await worker.createWebRtcServer({
-        listenInfos: [
-          { protocol: 'udp', ip: media.listenIp, announcedAddress, port },
-          { protocol: 'tcp', ip: media.listenIp, announcedAddress, port },
-        ],
-      });
+      try {
+        entry.webRtcServer = await worker.createWebRtcServer({
+          listenInfos: [
+            { protocol: 'udp', ip: media.listenIp, announcedAddress, port },
+            { protocol: 'tcp', ip: media.listenIp, announcedAddress, port },
+          ],
+        });
+      } catch (error) {
+        // Not in the pool yet, so nothing else would ever close it.
+        worker.close();
+        throw error;
+      }
     }
     worker.on('died', (error) => {
       this.deaths++;
