@@ -117,6 +117,10 @@ async function iceRestartedAndFlowing(p: Participant, other: Participant, before
     const now = await openConnections(p.page);
     return now.ufrags.length === before.ufrags.length && now.ufrags.every((u, i) => u !== before.ufrags[i]);
   }, `${p.name}: ICE was not restarted on every transport`);
+  await eventually(
+    async () => (await p.page.locator('[data-testid="reconnecting-media"], [data-testid="reconnecting"]').count()) === 0,
+    `${p.name} still shows a reconnecting banner after the ICE restart`,
+  );
   const after = await openConnections(p.page);
   if (after.total !== before.total) throw new Error(`${p.name} created ${after.total - before.total} new RTCPeerConnection(s): the media was rebuilt, not kept`);
   for (const [viewer, sender] of [

@@ -382,11 +382,32 @@ describe('MediaSession (mediasoup-client FakeHandler)', () => {
     await until(() => restart.mock.calls.length === 2);
   });
 
-  it('restarts ICE on both transports when the browser comes back online', async () => {
+  it('restarts ICE on both transports when the browser comes back online; a connected transport is not "recovering" after it', async () => {
     await join();
+    await session.enableMic();
+    setIceState(transport('send'), 'connected');
+    const recoveries: (string | null)[] = [];
+    const sub = session.recovery$.subscribe((r) => recoveries.push(r));
     window.dispatchEvent(new Event('online'));
     await until(() => server.requests('restartIce').length === 2);
     expect(server.requests('restartIce').map((r) => r['transportId']).sort()).toEqual([transport('recv').id, transport('send').id].sort());
+    await settle();
+    sub.unsubscribe();
+    // The recv transport never connected (no consumer yet), so it stays recovering until it does.
+    expect(recoveries).toEqual([null, 'ice']);
+    setIceState(transport('recv'), 'connected');
+    expect(session.recovery()).toBeNull();
+  });
+
+  it('leave() during a rebuild ends closed, not failed', async () => {
+    await join();
+    await session.enableMic();
+    server.on('join', () => NO_ANSWER);
+    server.notify('mediaReset', { reason: 'worker died' });
+    await until(() => server.requests('join').length === 2);
+    await session.leave();
+    await settle();
+    expect(session.state()).toBe('closed');
   });
 
   it('restarts ICE on both transports after a resumed reconnection, keeping transports, producers and consumers', async () => {

@@ -751,7 +751,10 @@ export class MediaSession {
     const running = (async () => {
       try {
         const { iceParameters } = await this.request('restartIce', { transportId: transport.id });
-        if (!transport.closed) await transport.restartIce({ iceParameters });
+        if (transport.closed) return;
+        await transport.restartIce({ iceParameters });
+        // A restart while still connected (resume, `online`) emits no state change: media never stopped.
+        if (transport.connectionState === 'connected') watch.recovering = false;
       } catch (error) {
         if (transport.closed || !this.iceWatches.has(transport)) return;
         if (error instanceof SignalingError && error.code === 'not_found' && !this.rebuilding) {
@@ -764,6 +767,7 @@ export class MediaSession {
         watch.timer = setTimeout(() => ((watch.timer = null), void this.restartTransportIce(transport, 'retry')), delay);
       } finally {
         watch.running = null;
+        this.updateRecovery();
       }
     })();
     watch.running = running;
@@ -831,8 +835,10 @@ export class MediaSession {
           this.closeMedia(true);
           return;
         }
-        this.logger.error('rebuild() failed', error);
         for (const p of wasOn) p.track.stop();
+        // leave() while rebuilding: nothing failed, the user left.
+        if (this.stateCell.value === 'closed') return;
+        this.logger.error('rebuild() failed', error);
         this.errorCell.set(error as Error);
         this.stateCell.set('failed');
       } finally {
