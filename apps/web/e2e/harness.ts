@@ -95,6 +95,9 @@ export interface Api {
 /** Drain time on SIGTERM for the e2e API: long enough to see `serverShutdown`, short enough for a quick restart. */
 export const E2E_SHUTDOWN_DRAIN_MS = 1500;
 
+/** How long the e2e API keeps a peer whose socket dropped (short, so that "after the grace" is quick to test). */
+export const E2E_RESUME_GRACE_MS = 2500;
+
 /** Pids of the mediasoup workers the process `parentPid` spawned (read from /proc; Linux only). */
 export function mediasoupWorkerPids(parentPid: number): number[] {
   const pids: number[] = [];
@@ -136,6 +139,7 @@ export async function startApi(options: { port?: number; secret?: string } = {})
       RTC_ANNOUNCED_ADDRESS: '127.0.0.1',
       MEDIASOUP_NUM_WORKERS: '1',
       SHUTDOWN_DRAIN_MS: String(E2E_SHUTDOWN_DRAIN_MS),
+      RESUME_GRACE_MS: String(E2E_RESUME_GRACE_MS),
       LOG_LEVEL: process.env['E2E_API_LOG_LEVEL'] ?? 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -202,8 +206,9 @@ const PEER_CONNECTION_SPY = `
   (() => {
     const NativeSocket = window.WebSocket;
     window.__sockets = [];
+    // window.__blockSockets = true makes new sockets fail at once, like a network that is down.
     window.WebSocket = class extends NativeSocket {
-      constructor(...args) { super(...args); window.__sockets.push(this); }
+      constructor(url, protocols) { super(window.__blockSockets ? 'ws://127.0.0.1:9/' : url, protocols); window.__sockets.push(this); }
     };
     const Native = window.RTCPeerConnection;
     if (!Native) return;

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, E2E_SHUTDOWN_DRAIN_MS, eventually, join, leaveAll, log, mediasoupWorkerPids, newContext, type Participant, type Results } from './harness';
+import { ARTIFACTS, E2E_RESUME_GRACE_MS, E2E_SHUTDOWN_DRAIN_MS, eventually, join, leaveAll, log, mediasoupWorkerPids, newContext, type Participant, type Results } from './harness';
 
 /** Issue #5: media must flow again within this long after the worker died. */
 const WORKER_RECOVERY_BUDGET_MS = 3000;
@@ -285,6 +285,27 @@ export async function runScenarios({ browser, baseUrl, results, mediaSkip, media
     await pa.page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor();
     const sockets = await pa.page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.length);
     if (sockets < 2) throw new Error('the signaling socket was not re-opened');
+  });
+
+  await results.run(`signaling drop past the grace period (${E2E_RESUME_GRACE_MS} ms): the others see the peer leave; when the network is back it re-joins with a new session and media flows again`, mediaSkip, async () => {
+    const [pa, pb] = pair();
+    const started = Date.now();
+    await pa.page.evaluate(() => {
+      const w = window as unknown as { __sockets: WebSocket[]; __blockSockets: boolean };
+      w.__blockSockets = true;
+      w.__sockets.at(-1)?.close(4000, 'e2e: network down');
+    });
+    try {
+      await eventually(async () => !(await peerListed(pb.page, pa.peerId)), 'Bob still lists Alice after the grace period', E2E_RESUME_GRACE_MS + 8000);
+      const gone = Date.now() - started;
+      if (gone < E2E_RESUME_GRACE_MS - 300) throw new Error(`Alice was dropped after ${gone} ms, before the ${E2E_RESUME_GRACE_MS} ms grace`);
+    } finally {
+      await pa.page.evaluate(() => ((window as unknown as { __blockSockets: boolean }).__blockSockets = false));
+    }
+    await pa.page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor({ timeout: 20_000 });
+    await eventually(() => peerListed(pb.page, pa.peerId), 'Bob does not list Alice after she came back', 20_000);
+    await eventually(() => videoPlaying(pb.page, pa.peerId, 'webcam'), 'Bob does not see Alice\'s video after she came back', 20_000);
+    await eventually(() => videoPlaying(pa.page, pb.peerId, 'webcam'), 'Alice does not see Bob\'s video after she came back', 20_000);
   });
 
   await results.run('network change: an "online" event restarts ICE on both transports (server restartIce + transport.restartIce), media keeps flowing', mediaSkip, async () => {
