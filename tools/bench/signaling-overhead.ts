@@ -4,7 +4,7 @@
  * second each, against the API in a child process: once with the test double
  * (our code's own overhead) and once with the real worker when one exists.
  *
- *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 15]
+ *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 15] [--burst]
  */
 import os from 'node:os';
 import { SignJWT } from 'jose';
@@ -29,9 +29,12 @@ const DTLS = {
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has('quick');
 const sweep = intList(args.get('peers'), quick ? [10, 100] : [10, 100, 500, 1000]);
-const durationS = Number(args.get('duration') ?? (quick ? 6 : 15));
+const durationS = Number(args.get('duration') ?? (quick ? 6 : 12));
 const intervalMs = Number(args.get('interval') ?? 1000);
 const roomSize = Number(args.get('room-size') ?? 10);
+const burst = args.has('burst');
+/** Requests in one cycle() (and as many paces): the stagger spreads peers over one cycle. */
+const CYCLE_REQUESTS = 14;
 const worker = resolveWorkerBin();
 const wanted = args.get('backend') ?? 'both';
 const backends = (['fake', 'real'] as const).filter((b) => (wanted === 'both' || wanted === b) && (b === 'fake' || worker.path));
@@ -53,6 +56,8 @@ interface RunResult {
   workerCpuPct: number;
   idleKiBPerPeer: number;
   connectSeconds: number;
+  /** CPU of this load-generator process (% of one core): near 100 means the client, not the server, set the pace. */
+  clientCpuPct: number;
   /** 1-minute load average after the steady phase (other work on the box skews results). */
   load1: number;
 }
@@ -144,18 +149,29 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
     const idle = sampleProc(server.pid);
 
     // Steady phase: every peer paces itself to one request per interval, with a random phase.
-    recording = true;
-    const deadline = Date.now() + durationS * 1000;
+    // Steady phase: each peer paces itself to one request per interval and starts at a
+    // random point of one cycle's length, so the rooms are desynchronised (with --burst,
+    // all start within one interval: a meeting-start herd). Recording starts once all run.
+    const staggerMs = burst ? intervalMs : CYCLE_REQUESTS * intervalMs;
+    const deadline = Date.now() + staggerMs + durationS * 1000;
     const pace = async (): Promise<boolean> => {
       await sleep(intervalMs);
       return Date.now() < deadline;
     };
-    const s0 = sampleProc(server.pid);
-    const w0 = sumSamples(workers);
-    const w = performance.now();
+    let s0 = sampleProc(server.pid);
+    let w0 = sumSamples(workers);
+    let c0 = process.cpuUsage();
+    let w = performance.now();
+    const begin = setTimeout(() => {
+      recording = true;
+      s0 = sampleProc(server.pid);
+      w0 = sumSamples(workers);
+      c0 = process.cpuUsage();
+      w = performance.now();
+    }, staggerMs);
     await Promise.all(
       peers.map(async (peer, i) => {
-        await sleep(Math.random() * intervalMs);
+        await sleep(Math.random() * staggerMs);
         while (Date.now() < deadline) {
           try {
             await cycle(peer, `bench-${i % rooms}`, pace);
@@ -167,8 +183,10 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
         }
       }),
     );
+    clearTimeout(begin);
     recording = false;
     const wall = (performance.now() - w) / 1000;
+    const c1 = process.cpuUsage(c0);
     const s1 = sampleProc(server.pid);
     const w1 = sumSamples(workers);
     for (const p of peers) p.close();
@@ -196,6 +214,7 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
       workerCpuPct: cpuPercent(w0, w1, wall),
       idleKiBPerPeer: (idle.rssBytes - base.rssBytes) / 1024 / n,
       connectSeconds,
+      clientCpuPct: ((c1.user + c1.system) / 1e6 / wall) * 100,
       load1: os.loadavg()[0],
     };
   } finally {
@@ -205,7 +224,7 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
 
 async function main(): Promise<void> {
   const machine = machineInfo(worker.path);
-  console.log(`signaling overhead | backends=${backends.join(',')} peers=${sweep.join(',')} duration=${durationS}s interval=${intervalMs}ms roomSize=${roomSize}`);
+  console.log(`signaling overhead | backends=${backends.join(',')} peers=${sweep.join(',')} duration=${durationS}s interval=${intervalMs}ms roomSize=${roomSize}${burst ? ' burst' : ''}`);
   console.log(`machine: ${JSON.stringify(machine)}`);
   if (!worker.path) console.log(`real worker: skipped — ${worker.detail}`);
   const results: RunResult[] = [];
@@ -230,9 +249,10 @@ async function main(): Promise<void> {
     'worker CPU %': r.workerCpuPct,
     'worker RSS MiB': r.workerRssMiB,
     'KiB/idle peer': r.idleKiBPerPeer,
+    'client CPU %': r.clientCpuPct,
     load: r.load1,
   }));
-  printTable(`Signaling round trip (${durationS} s steady mix, 1 request/s per peer, rooms of ${roomSize}; CPU % of one core)`, rows);
+  printTable(`Signaling round trip (${durationS} s ${burst ? 'synchronised (burst)' : 'steady'} mix, 1 request/${intervalMs} ms per peer, rooms of ${roomSize}; CPU % of one core)`, rows);
   const series = backends.flatMap((b) =>
     (['p50', 'p95', 'p99'] as const).map((p) => ({
       name: `${b === 'fake' ? 'double' : 'real'} ${p}`,
@@ -240,7 +260,7 @@ async function main(): Promise<void> {
     })),
   );
   const svg = lineChartSvg('Signaling request round trip vs connected peers', 'peers', 'round trip (ms)', series);
-  writeResults('signaling-overhead', { benchmark: 'signaling-overhead', machine, settings: { sweep, durationS, intervalMs, roomSize }, results }, svg);
+  writeResults('signaling-overhead', { benchmark: 'signaling-overhead', machine, settings: { sweep, durationS, intervalMs, roomSize, burst }, results }, svg);
 }
 
 main().then(
