@@ -11,6 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 /* eslint-disable @nx/enforce-module-boundaries -- reuse the web e2e harness (API + built web app + Chromium) */
 import { ensureBuilds, join, launchBrowser, leaveAll, newContext, startApi, WEB_ROOT, type Participant } from '../../apps/web/e2e/harness';
@@ -108,7 +109,9 @@ const fmt = (v: number | null): string => (v === null ? 'timeout' : v.toFixed(0)
 /** Re-runs this script inside `unshare -n` (loopback only); null when that is not possible. */
 function reexecInLoopbackNamespace(): number | null {
   const inner = [process.execPath, ...process.execArgv, ...process.argv.slice(1)].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const result = spawnSync('unshare', ['-n', 'bash', '-c', `ip link set lo up && exec env ${NETNS_FLAG}=1 ${inner}`], { cwd: ROOT, stdio: 'inherit' });
+  // The harness's API log goes under dist/bench, not into the e2e suite's artifacts.
+  const artifacts = path.join(ROOT, 'dist/bench/join-artifacts');
+  const result = spawnSync('unshare', ['-n', 'bash', '-c', `ip link set lo up && exec env ${NETNS_FLAG}=1 E2E_ARTIFACTS='${artifacts}' ${inner}`], { cwd: ROOT, stdio: 'inherit' });
   if (result.error || result.status === null) return null;
   return result.status;
 }
