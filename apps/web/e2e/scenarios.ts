@@ -15,7 +15,8 @@ const WORKER_RECOVERY_BUDGET_MS = 3000;
  * on: records `window.__mediaBackAt` (Date.now()) once a new connection has
  * decoded remote video frames (inbound-rtp framesDecoded > 0) and received audio
  * bytes, and `window.__sawMediaBanner` when the "reconnecting media" banner shows.
- * Polls every 20 ms, so the figure is within ~20 ms plus one getStats().
+ * Polls every 40 ms (getStats is not free on a loaded machine), so the figure
+ * is late by up to ~40 ms plus one getStats().
  */
 function watchMediaComeBack(page: Page): Promise<void> {
   return page.evaluate(() => {
@@ -49,7 +50,7 @@ function watchMediaComeBack(page: Page): Promise<void> {
       } finally {
         busy = false;
       }
-    }, 20);
+    }, 40);
     setTimeout(() => clearInterval(timer), 20_000);
   });
 }

@@ -71,7 +71,7 @@ interface IceWatch {
   running: Promise<void> | null;
   /** Restarts since the transport was last `connected` (for the backoff). */
   attempts: number;
-  /** From the first restart until the transport is `connected` again (`recovery` = `ice`). */
+  /** From a restart of a disconnected/failed transport until it is `connected` again (`recovery` = `ice`). */
   recovering: boolean;
 }
 
@@ -746,7 +746,10 @@ export class MediaSession {
     // Nobody to ask without a socket: a resumed reconnection restarts ICE everywhere anyway.
     if (this.signaling.state() !== 'open') return Promise.resolve();
     watch.attempts++;
-    watch.recovering = true;
+    // Only an interrupted transport is "recovering"; a precautionary restart (resume, `online`) of a
+    // connected or never-connected one is not worth a banner.
+    const state = transport.connectionState;
+    if (state === 'disconnected' || state === 'failed') watch.recovering = true;
     this.logger.warn(`restartIce() | transport=${watch.direction} attempt=${watch.attempts} why=${why}`);
     const running = (async () => {
       try {
@@ -754,7 +757,10 @@ export class MediaSession {
         if (transport.closed) return;
         await transport.restartIce({ iceParameters });
         // A restart while still connected (resume, `online`) emits no state change: media never stopped.
-        if (transport.connectionState === 'connected') watch.recovering = false;
+        if (transport.connectionState === 'connected') {
+          watch.recovering = false;
+          watch.attempts = 0;
+        }
       } catch (error) {
         if (transport.closed || !this.iceWatches.has(transport)) return;
         if (error instanceof SignalingError && error.code === 'not_found' && !this.rebuilding) {
