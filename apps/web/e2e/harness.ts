@@ -234,6 +234,11 @@ export async function newContext(browser: Browser, baseUrl: string, initScript?:
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (error) => log(`  page error: ${error.message}`));
+  // The SDK's recovery lines (rebuild timing, ICE restarts) are worth seeing next to the scenario's own.
+  page.on('console', (message) => {
+    const text = message.text();
+    if (/\[MediaSession\] (rebuild\(\) done|restartIce\(\))/.test(text)) log(`  page: ${text}`);
+  });
   return { context, page };
 }
 
