@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -98,6 +98,38 @@ export const E2E_SHUTDOWN_DRAIN_MS = 1500;
 /** How long the e2e API keeps a peer whose socket dropped (short, so that "after the grace" is quick to test). */
 export const E2E_RESUME_GRACE_MS = 2500;
 
+/**
+ * Which of `pids` has a UDP socket bound to `port` (from /proc/net/udp of this
+ * network namespace and the processes' fds); null when none. Tells which
+ * mediasoup worker serves a transport, from the port in its ICE candidate.
+ */
+export function pidOwningUdpPort(pids: readonly number[], port: number): number | null {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && parseInt(cols[1].split(':')[1] ?? '', 16) === port) inodes.add(cols[9]);
+    }
+  }
+  for (const pid of pids) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode && inodes.has(inode)) return pid;
+      }
+    } catch {
+      // gone, or an fd closed while we read
+    }
+  }
+  return null;
+}
+
 /** Pids of the mediasoup workers the process `parentPid` spawned (read from /proc; Linux only). */
 export function mediasoupWorkerPids(parentPid: number): number[] {
   const pids: number[] = [];
@@ -137,7 +169,8 @@ export async function startApi(options: { port?: number; secret?: string } = {})
       WEB_ROOT,
       RTC_LISTEN_IP: '127.0.0.1',
       RTC_ANNOUNCED_ADDRESS: '127.0.0.1',
-      MEDIASOUP_NUM_WORKERS: '1',
+      // Two, so that killing the worker of one room can be checked not to disturb a room on the other.
+      MEDIASOUP_NUM_WORKERS: '2',
       SHUTDOWN_DRAIN_MS: String(E2E_SHUTDOWN_DRAIN_MS),
       RESUME_GRACE_MS: String(E2E_RESUME_GRACE_MS),
       LOG_LEVEL: process.env['E2E_API_LOG_LEVEL'] ?? 'info',

@@ -5,7 +5,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, E2E_RESUME_GRACE_MS, E2E_SHUTDOWN_DRAIN_MS, eventually, join, leaveAll, log, mediasoupWorkerPids, newContext, type Participant, type Results } from './harness';
+import {
+  ARTIFACTS,
+  E2E_RESUME_GRACE_MS,
+  E2E_SHUTDOWN_DRAIN_MS,
+  eventually,
+  join,
+  leaveAll,
+  log,
+  mediasoupWorkerPids,
+  newContext,
+  pidOwningUdpPort,
+  type Participant,
+  type Results,
+} from './harness';
 
 /** Issue #5: media must flow again within this long after the worker died. */
 const WORKER_RECOVERY_BUDGET_MS = 3000;
@@ -133,6 +146,22 @@ async function iceRestartedAndFlowing(p: Participant, other: Participant, before
   }
 }
 
+/**
+ * The mediasoup worker (one of `workers`) serving the page's transports: the
+ * owner of the UDP port in the server's ICE candidates. Throws when it cannot tell.
+ */
+async function workerServing(page: Page, workers: readonly number[]): Promise<number> {
+  const ports = await page.evaluate(() =>
+    (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs
+      .filter((pc) => pc.connectionState !== 'closed')
+      .flatMap((pc) => [...(pc.remoteDescription?.sdp ?? '').matchAll(/a=candidate:\S+ \d+ udp \d+ \S+ (\d+) typ/gi)].map((m) => Number(m[1]))),
+  );
+  const owners = new Set(ports.map((port) => pidOwningUdpPort(workers, port)));
+  const [owner] = [...owners];
+  if (owners.size !== 1 || owner === null || owner === undefined) throw new Error(`cannot tell which worker serves the page (ports ${ports.join(',') || 'none'})`);
+  return owner;
+}
+
 async function peerListed(page: Page, peerId: string): Promise<boolean> {
   return (await page.locator(`[data-testid="peer"][data-peer-id="${peerId}"]`).count()) > 0;
 }
@@ -237,43 +266,73 @@ export async function runScenarios({ browser, baseUrl, results, mediaSkip, media
     await eventually(async () => (await pb.page.locator(`cf-tile[data-peer-id="${pa.peerId}"][data-source="screen"]`).count()) === 0, 'screen tile not removed after stop');
   });
 
-  await results.run(`worker death: SIGKILL of the room's mediasoup worker → video frames decoded and audio received again on both sides in < ${WORKER_RECOVERY_BUDGET_MS} ms, twice`, mediaSkip, async () => {
+  await results.run(`worker death: SIGKILL of the room's mediasoup worker → video frames decoded and audio received again on both sides in < ${WORKER_RECOVERY_BUDGET_MS} ms (twice); a room on the other worker is untouched`, mediaSkip, async () => {
     const [pa, pb] = pair();
     const pid = apiPid();
     const figures: number[] = [];
-    for (let round = 1; round <= 2; round++) {
-      await eventually(() => videoPlaying(pb.page, pa.peerId, 'webcam'), 'Bob does not see Alice before the kill', 20_000);
-      await eventually(() => videoPlaying(pa.page, pb.peerId, 'webcam'), 'Alice does not see Bob before the kill', 20_000);
-      // The e2e API runs one worker (MEDIASOUP_NUM_WORKERS=1): it is the one hosting the room.
-      const workers = mediasoupWorkerPids(pid);
-      if (workers.length === 0) throw new Error(`no mediasoup-worker child of the API (pid ${pid})`);
-      await Promise.all([watchMediaComeBack(pa.page), watchMediaComeBack(pb.page)]);
-      const killedAt = Date.now();
-      for (const worker of workers) process.kill(worker, 'SIGKILL');
-      let back: { at: number | null; banner: boolean }[] = [];
-      await eventually(
-        async () => {
-          back = await Promise.all([mediaBackAt(pa.page), mediaBackAt(pb.page)]);
-          return back.every((b) => b.at !== null);
-        },
-        `media did not come back on both sides within 15 s of killing worker ${workers.join(',')}`,
-        15_000,
-      );
-      const [alice, bob] = back.map((b) => (b.at ?? 0) - killedAt);
-      const ms = Math.max(alice, bob);
-      figures.push(ms);
-      log(`  worker SIGKILL (pid ${workers.join(',')}) → media again in ${ms} ms (Alice ${alice} ms, Bob ${bob} ms; round ${round})`);
-      try {
-        process.kill(pid, 0);
-      } catch {
-        throw new Error('the API process died with its worker');
+    let untouchedChecks = 0;
+    // A second room, audio only: placement puts it on the other worker (fewest routers first).
+    const dave = await join(browser, baseUrl, 'Dave', `${room}-other`, { camera: false });
+    try {
+      for (let round = 1; round <= 2; round++) {
+        await eventually(() => videoPlaying(pb.page, pa.peerId, 'webcam'), 'Bob does not see Alice before the kill', 20_000);
+        await eventually(() => videoPlaying(pa.page, pb.peerId, 'webcam'), 'Alice does not see Bob before the kill', 20_000);
+        let workers: number[] = [];
+        await eventually(async () => (workers = mediasoupWorkerPids(pid)).length === 2, `the API (pid ${pid}) does not run its two mediasoup workers`);
+        const hosting = await workerServing(pa.page, workers);
+        const davesWorker = await workerServing(dave.page, workers);
+        const daveBefore = await openConnections(dave.page);
+        await Promise.all([watchMediaComeBack(pa.page), watchMediaComeBack(pb.page), watchMediaComeBack(dave.page)]);
+        const killedAt = Date.now();
+        process.kill(hosting, 'SIGKILL');
+        let back: { at: number | null; banner: boolean }[] = [];
+        await eventually(
+          async () => {
+            back = await Promise.all([mediaBackAt(pa.page), mediaBackAt(pb.page)]);
+            return back.every((b) => b.at !== null);
+          },
+          `media did not come back on both sides within 15 s of killing worker ${hosting}`,
+          15_000,
+        );
+        const [alice, bob] = back.map((b) => (b.at ?? 0) - killedAt);
+        const ms = Math.max(alice, bob);
+        figures.push(ms);
+        log(`  worker SIGKILL (pid ${hosting}) → media again in ${ms} ms (Alice ${alice} ms, Bob ${bob} ms; round ${round})`);
+        try {
+          process.kill(pid, 0);
+        } catch {
+          throw new Error('the API process died with its worker');
+        }
+        await eventually(async () => {
+          const now = mediasoupWorkerPids(pid);
+          return now.length === workers.length && !now.includes(hosting);
+        }, `no replacement worker for ${hosting} (workers now: ${mediasoupWorkerPids(pid).join(',') || 'none'})`, 5000);
+        for (const other of workers.filter((w) => w !== hosting)) {
+          try {
+            process.kill(other, 0);
+          } catch {
+            throw new Error(`worker ${other}, which did not host the room, died too`);
+          }
+        }
+        if (!back.every((b) => b.banner)) throw new Error('the "reconnecting media" banner did not show on both sides');
+        if (ms >= WORKER_RECOVERY_BUDGET_MS) throw new Error(`media came back in ${ms} ms (budget ${WORKER_RECOVERY_BUDGET_MS} ms)`);
+        if (davesWorker !== hosting) {
+          // The other room kept its transports (same connections, same ICE) and never showed the banner.
+          const daveAfter = await openConnections(dave.page);
+          const daveBanner = (await mediaBackAt(dave.page)).banner;
+          if (daveAfter.total !== daveBefore.total || daveAfter.ufrags.join() !== daveBefore.ufrags.join() || daveBanner) {
+            throw new Error(`the room on worker ${davesWorker} was disturbed by the death of worker ${hosting}`);
+          }
+          untouchedChecks++;
+        } else {
+          log(`  (round ${round}: the other room had moved to the same worker, so it was reset too)`);
+        }
+        for (const p of [pa, pb, dave]) await p.page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor();
       }
-      const respawned = mediasoupWorkerPids(pid);
-      if (respawned.length === 0 || respawned.some((p) => workers.includes(p))) throw new Error(`no replacement worker (workers now: ${respawned.join(',') || 'none'})`);
-      if (!back.every((b) => b.banner)) throw new Error('the "reconnecting media" banner did not show on both sides');
-      if (ms >= WORKER_RECOVERY_BUDGET_MS) throw new Error(`media came back in ${ms} ms (budget ${WORKER_RECOVERY_BUDGET_MS} ms)`);
-      for (const p of [pa, pb]) await p.page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor();
+    } finally {
+      await dave.context.close();
     }
+    if (untouchedChecks === 0) throw new Error('the other room never ran on another worker than the killed one');
     log(`  worker SIGKILL → media again: ${figures.map((f) => `${f} ms`).join(', ')}`);
   });
 
