@@ -4,9 +4,10 @@
  * video and an audio consumer each) send to UDP sinks on 127.0.0.1 that count packets and
  * sequence gaps. The subscriber count grows until the loss the worker adds (sink loss
  * minus the producers' input loss) passes 1 % or the worker's CPU passes 90 %.
- * The same sweep runs twice: on a room router made by our MediasoupService (with the
+ * The same sweep runs twice in one run, interleaved step by step (one forwards while the
+ * other's producers are paused): on a room router made by our MediasoupService (with the
  * room's active speaker observer, consumers paused then resumed as MediaService does) and
- * on a bare mediasoup router with the same codecs. Needs a real worker.
+ * on a bare mediasoup router with the same codecs, each on its own worker. Needs a real worker.
  *
  *   npm run nx -- run tools:bench-forwarding [-- --quick] [--subscribers 50,100,200] [--window 5]
  */
@@ -22,7 +23,7 @@ import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { lineChartSvg, machineInfo, printTable, writeResults, type Row } from './lib/report';
 import { intList, parseArgs, sleep } from './support/args';
-import { addSubscriber, countedOf, ensureMediaFile, forwardingLossPct, producerInput, RtpSink, startFeed, workerCpuSeconds, type Subscriber } from './support/plain-rtp';
+import { addSubscriber, countedOf, ensureMediaFile, forwardingLossPct, producerInput, RtpSink, startFeed, workerCpuSeconds, type Feed, type Subscriber } from './support/plain-rtp';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has('quick');
@@ -92,67 +93,104 @@ async function bareTarget(): Promise<Target> {
   };
 }
 
-async function sweepOne(mode: 'ours' | 'bare'): Promise<Step[]> {
+interface Lane {
+  mode: 'ours' | 'bare';
+  target: Target;
+  sink: RtpSink;
+  feed: Feed;
+  subs: Subscriber[];
+  steps: Step[];
+  done: boolean;
+}
+
+async function lane(mode: 'ours' | 'bare'): Promise<Lane> {
   const target = mode === 'ours' ? await oursTarget() : await bareTarget();
   const sink = await RtpSink.open(16, sampleEvery);
   const feed = await startFeed(target.router);
-  const steps: Step[] = [];
+  if (target.serverStyle) {
+    // What MediaService does with a produced track.
+    feed.video.on('score', () => undefined);
+    feed.audio.on('score', () => undefined);
+    await target.observer?.addProducer({ producerId: feed.audio.id });
+  }
+  return { mode, target, sink, feed, subs: [], steps: [], done: false };
+}
+
+/** Measures one lane at `n` subscribers while the other lane's producers are paused. */
+async function measure(l: Lane, n: number): Promise<Step> {
+  const { target, sink, feed } = l;
+  await sleep(2500); // a key frame (every 2 s in the clip) reaches every consumer after resume
+  sink.reset();
+  const in0 = await producerInput([feed.video, feed.audio]);
+  const cpu0 = await workerCpuSeconds(target.worker);
+  const own0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(windowS * 1000);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu1 = await workerCpuSeconds(target.worker);
+  const own1 = process.cpuUsage(own0);
+  const tot = sink.totals();
+  const sampled = countedOf(sink, n);
+  const lossPct = tot.expected > 0 ? Math.max(0, 1 - tot.received / tot.expected) * 100 : 100;
+  const in1 = await producerInput([feed.video, feed.audio]);
+  const input = { packets: in1.packets - in0.packets, lost: in1.lost - in0.lost };
+  const fwdLossPct = forwardingLossPct(lossPct, input);
+  const workerCpuPct = ((cpu1 - cpu0) / wall) * 100;
+  const step: Step = {
+    mode: l.mode,
+    subscribers: n,
+    consumers: n * 2,
+    workerCpuPct,
+    benchProcessCpuPct: ((own1.user + own1.system) / 1e6 / wall) * 100,
+    packetsOutPerSecond: (tot.received / wall) * (n / sampled),
+    mbitOutPerSecond: ((tot.bytes * 8) / wall / 1e6) * (n / sampled),
+    lossPct,
+    producerLost: input.lost,
+    forwardingLossPct: fwdLossPct,
+    load1: os.loadavg()[0],
+    saturated: false,
+    stopReason: stopReason({ workerCpuPct, fwdLossPct, input, streams: tot.streams, expectedStreams: sampled * 2 }),
+  };
+  step.saturated = step.stopReason !== '';
+  console.log(`  ${l.mode} subscribers=${n}: worker CPU ${workerCpuPct.toFixed(0)}%, ${step.packetsOutPerSecond.toFixed(0)} pkt/s out, loss ${lossPct.toFixed(2)}%, input lost ${input.lost}/${input.packets + input.lost}, forwarding loss ${fwdLossPct.toFixed(2)}%, streams ${tot.streams}/${sampled * 2}, load ${step.load1.toFixed(1)}`);
+  return step;
+}
+
+/**
+ * Both set-ups live side by side, each on its own worker with its own feed; at every
+ * step only one forwards (the other's producers are paused) and the order alternates,
+ * so load from elsewhere on the box falls on both alike.
+ */
+async function sweepBoth(): Promise<{ ours: Step[]; bare: Step[] }> {
+  const lanes = [await lane('ours'), await lane('bare')];
   try {
-    if (target.serverStyle) {
-      // What MediaService does with a produced audio track.
-      feed.video.on('score', () => undefined);
-      feed.audio.on('score', () => undefined);
-      await target.observer?.addProducer({ producerId: feed.audio.id });
-    }
-    const subs: Subscriber[] = [];
-    for (const n of sweep) {
-      while (subs.length < n) {
-        const batch = Math.min(25, n - subs.length);
-        subs.push(...(await Promise.all(Array.from({ length: batch }, (_, k) => addSubscriber(target.router, [feed.video, feed.audio], sink.port(subs.length + k), target.serverStyle)))));
+    for (const [i, n] of sweep.entries()) {
+      const order = i % 2 === 0 ? lanes : [...lanes].reverse();
+      for (const l of order) {
+        if (l.done) continue;
+        for (const other of lanes) {
+          const producers = [other.feed.video, other.feed.audio];
+          await Promise.all(producers.map((p) => (other === l ? p.resume() : p.pause())));
+        }
+        while (l.subs.length < n) {
+          const batch = Math.min(25, n - l.subs.length);
+          const base = l.subs.length;
+          l.subs.push(...(await Promise.all(Array.from({ length: batch }, (_, k) => addSubscriber(l.target.router, [l.feed.video, l.feed.audio], l.sink.port(base + k), l.target.serverStyle)))));
+        }
+        const step = await measure(l, n);
+        l.steps.push(step);
+        if (step.saturated) l.done = true;
       }
-      await sleep(2000);
-      sink.reset();
-      const in0 = await producerInput([feed.video, feed.audio]);
-      const cpu0 = await workerCpuSeconds(target.worker);
-      const own0 = process.cpuUsage();
-      const t0 = performance.now();
-      await sleep(windowS * 1000);
-      const wall = (performance.now() - t0) / 1000;
-      const cpu1 = await workerCpuSeconds(target.worker);
-      const own1 = process.cpuUsage(own0);
-      const tot = sink.totals();
-      const sampled = countedOf(sink, n);
-      const lossPct = tot.expected > 0 ? Math.max(0, 1 - tot.received / tot.expected) * 100 : 100;
-      const in1 = await producerInput([feed.video, feed.audio]);
-      const input = { packets: in1.packets - in0.packets, lost: in1.lost - in0.lost };
-      const fwdLossPct = forwardingLossPct(lossPct, input);
-      const workerCpuPct = ((cpu1 - cpu0) / wall) * 100;
-      const step: Step = {
-        mode,
-        subscribers: n,
-        consumers: n * 2,
-        workerCpuPct,
-        benchProcessCpuPct: ((own1.user + own1.system) / 1e6 / wall) * 100,
-        packetsOutPerSecond: (tot.received / wall) * (n / sampled),
-        mbitOutPerSecond: ((tot.bytes * 8) / wall / 1e6) * (n / sampled),
-        lossPct,
-        producerLost: input.lost,
-        forwardingLossPct: fwdLossPct,
-        load1: os.loadavg()[0],
-        saturated: false,
-        stopReason: stopReason({ workerCpuPct, fwdLossPct, input, streams: tot.streams, expectedStreams: sampled * 2 }),
-      };
-      step.saturated = step.stopReason !== '';
-      steps.push(step);
-      console.log(`  ${mode} subscribers=${n}: worker CPU ${workerCpuPct.toFixed(0)}%, ${step.packetsOutPerSecond.toFixed(0)} pkt/s out, loss ${lossPct.toFixed(2)}%, input lost ${input.lost}/${input.packets + input.lost}, forwarding loss ${fwdLossPct.toFixed(2)}%, streams ${tot.streams}/${sampled * 2}`);
-      if (step.saturated) break;
+      if (lanes.every((l) => l.done)) break;
     }
   } finally {
-    feed.stop();
-    sink.close();
-    await target.close();
+    for (const l of lanes) {
+      l.feed.stop();
+      l.sink.close();
+      await l.target.close();
+    }
   }
-  return steps;
+  return { ours: lanes[0].steps, bare: lanes[1].steps };
 }
 
 /** Why a step ends the sweep ('' when it does not). */
@@ -179,8 +217,7 @@ async function main(): Promise<void> {
     return;
   }
   ensureMediaFile();
-  const ours = await sweepOne('ours');
-  const bare = await sweepOne('bare');
+  const { ours, bare } = await sweepBoth();
   const rows: Row[] = [...ours, ...bare].map((s) => ({
     mode: s.mode,
     subscribers: s.subscribers,
