@@ -1,7 +1,8 @@
 /**
  * Benchmark 4: beyond one worker. A 1 → N broadcast (one VP8 + Opus producer fed by
  * ffmpeg) whose subscribers are spread over routers on every worker with
- * pipeToRouter(), against the same broadcast kept on the producer's worker alone.
+ * pipeToRouter(), against the same broadcast kept on the producer's worker alone (the two
+ * interleaved step by step, the idle one's producers paused).
  * Bare mediasoup: Confer's rooms do not span workers yet (one router per room).
  * Reports subscribers carried, CPU per worker and loss. Needs a real worker.
  *
@@ -16,7 +17,7 @@ import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { lineChartSvg, machineInfo, printTable, writeResults, type Row } from './lib/report';
 import { intList, parseArgs, sleep } from './support/args';
-import { addSubscriber, countedOf, ensureMediaFile, forwardingLossPct, producerInput, RtpSink, startFeed, workerCpuSeconds, type Subscriber } from './support/plain-rtp';
+import { addSubscriber, countedOf, ensureMediaFile, forwardingLossPct, producerInput, RtpSink, startFeed, workerCpuSeconds, type Feed, type Subscriber } from './support/plain-rtp';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has('quick');
@@ -70,7 +71,19 @@ function pick(places: Place[]): Place {
   return candidates.reduce((best, p) => (p.count < best.count ? p : best), candidates[0]);
 }
 
-async function sweepOne(mode: Step['mode'], workers: Worker[]): Promise<Step[]> {
+/** One set-up of the broadcast: its feed, routers (piped from the first), sink and steps. */
+interface Lane {
+  mode: Step['mode'];
+  feed: Feed;
+  routers: Router[];
+  places: Place[];
+  sink: RtpSink;
+  total: number;
+  steps: Step[];
+  done: boolean;
+}
+
+async function lane(mode: Step['mode'], workers: Worker[]): Promise<Lane> {
   const used = mode === 'one worker' ? workers.slice(0, 1) : workers;
   const routers = await Promise.all(used.map((w) => w.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS })));
   const feed = await startFeed(routers[0]);
@@ -86,70 +99,96 @@ async function sweepOne(mode: Step['mode'], workers: Worker[]): Promise<Step[]> 
     }
     places.push({ router: routers[i], worker: used[i], index: i, producers, subs: [], count: 0 });
   }
-  const steps: Step[] = [];
+  return { mode, feed, routers, places, sink, total: 0, steps: [], done: false };
+}
+
+async function grow(l: Lane, n: number): Promise<void> {
+  while (l.total < n) {
+    const batch = Array.from({ length: Math.min(25, n - l.total) }, () => {
+      const place = pick(l.places);
+      place.count++;
+      return place;
+    });
+    const base = l.total;
+    const made = await Promise.all(batch.map((place, k) => addSubscriber(place.router, place.producers, l.sink.port(base + k), false)));
+    batch.forEach((place, k) => place.subs.push(made[k]));
+    l.total += batch.length;
+  }
+}
+
+async function measure(l: Lane, n: number): Promise<Step> {
+  const { feed, places, sink } = l;
+  await sleep(2500); // a key frame (every 2 s in the clip) reaches every consumer after resume
+  sink.reset();
+  const in0 = await producerInput([feed.video, feed.audio]);
+  const cpu0 = await Promise.all(places.map((p) => workerCpuSeconds(p.worker)));
+  const own0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(windowS * 1000);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu1 = await Promise.all(places.map((p) => workerCpuSeconds(p.worker)));
+  const own1 = process.cpuUsage(own0);
+  const tot = sink.totals();
+  const sampled = countedOf(sink, n);
+  const lossPct = tot.expected > 0 ? Math.max(0, 1 - tot.received / tot.expected) * 100 : 100;
+  const in1 = await producerInput([feed.video, feed.audio]);
+  const input = { packets: in1.packets - in0.packets, lost: in1.lost - in0.lost };
+  const fwdLossPct = forwardingLossPct(lossPct, input);
+  const perWorker = places.map((p, i) => ({ worker: p.index, subscribers: p.subs.length, cpuPct: ((cpu1[i] - cpu0[i]) / wall) * 100 }));
+  const step: Step = {
+    mode: l.mode,
+    subscribers: n,
+    perWorker,
+    totalWorkerCpuPct: perWorker.reduce((s, w) => s + w.cpuPct, 0),
+    benchProcessCpuPct: ((own1.user + own1.system) / 1e6 / wall) * 100,
+    packetsOutPerSecond: (tot.received / wall) * (n / sampled),
+    lossPct,
+    inputLost: input.lost,
+    forwardingLossPct: fwdLossPct,
+    load1: os.loadavg()[0],
+    saturated: false,
+    stopReason: perWorker.some((w) => w.cpuPct > maxCpu)
+      ? 'worker CPU'
+      : fwdLossPct > maxLoss * 100
+        ? 'forwarding loss'
+        : input.lost > maxLoss * (input.packets + input.lost)
+          ? 'input loss'
+          : tot.streams < sampled * 2
+            ? 'missing streams'
+            : '',
+  };
+  step.saturated = step.stopReason !== '';
+  console.log(`  ${l.mode} N=${n}: ${perWorker.map((w) => `w${w.worker} ${w.subscribers} subs ${w.cpuPct.toFixed(0)}%`).join(', ')}; ${step.packetsOutPerSecond.toFixed(0)} pkt/s, loss ${lossPct.toFixed(2)}% (input lost ${input.lost}, forwarding loss ${fwdLossPct.toFixed(2)}%), load ${step.load1.toFixed(1)}`);
+  return step;
+}
+
+/**
+ * Both set-ups live side by side; at every step only one forwards (the other's
+ * producers are paused) and the order alternates, so outside load hits both alike.
+ */
+async function sweepBoth(workers: Worker[]): Promise<{ one: Step[]; piped: Step[] }> {
+  const lanes = [await lane('one worker', workers), await lane('piped', workers)];
   try {
-    let total = 0;
-    for (const n of sweep) {
-      while (total < n) {
-        const batch = Array.from({ length: Math.min(25, n - total) }, () => {
-          const place = pick(places);
-          place.count++;
-          return place;
-        });
-        const made = await Promise.all(batch.map((place, k) => addSubscriber(place.router, place.producers, sink.port(total + k), false)));
-        batch.forEach((place, k) => place.subs.push(made[k]));
-        total += batch.length;
+    for (const [i, n] of sweep.entries()) {
+      const order = i % 2 === 0 ? lanes : [...lanes].reverse();
+      for (const l of order) {
+        if (l.done) continue;
+        for (const other of lanes) await Promise.all([other.feed.video, other.feed.audio].map((p) => (other === l ? p.resume() : p.pause())));
+        await grow(l, n);
+        const step = await measure(l, n);
+        l.steps.push(step);
+        if (step.saturated) l.done = true;
       }
-      await sleep(2000);
-      sink.reset();
-      const in0 = await producerInput([feed.video, feed.audio]);
-      const cpu0 = await Promise.all(places.map((p) => workerCpuSeconds(p.worker)));
-      const own0 = process.cpuUsage();
-      const t0 = performance.now();
-      await sleep(windowS * 1000);
-      const wall = (performance.now() - t0) / 1000;
-      const cpu1 = await Promise.all(places.map((p) => workerCpuSeconds(p.worker)));
-      const own1 = process.cpuUsage(own0);
-      const tot = sink.totals();
-      const sampled = countedOf(sink, n);
-      const lossPct = tot.expected > 0 ? Math.max(0, 1 - tot.received / tot.expected) * 100 : 100;
-      const in1 = await producerInput([feed.video, feed.audio]);
-      const input = { packets: in1.packets - in0.packets, lost: in1.lost - in0.lost };
-      const fwdLossPct = forwardingLossPct(lossPct, input);
-      const perWorker = places.map((p, i) => ({ worker: p.index, subscribers: p.subs.length, cpuPct: ((cpu1[i] - cpu0[i]) / wall) * 100 }));
-      const step: Step = {
-        mode,
-        subscribers: n,
-        perWorker,
-        totalWorkerCpuPct: perWorker.reduce((s, w) => s + w.cpuPct, 0),
-        benchProcessCpuPct: ((own1.user + own1.system) / 1e6 / wall) * 100,
-        packetsOutPerSecond: (tot.received / wall) * (n / sampled),
-        lossPct,
-        inputLost: input.lost,
-        forwardingLossPct: fwdLossPct,
-        load1: os.loadavg()[0],
-        saturated: false,
-        stopReason: perWorker.some((w) => w.cpuPct > maxCpu)
-          ? 'worker CPU'
-          : fwdLossPct > maxLoss * 100
-            ? 'forwarding loss'
-            : input.lost > maxLoss * (input.packets + input.lost)
-              ? 'input loss'
-              : tot.streams < sampled * 2
-                ? 'missing streams'
-                : '',
-      };
-      step.saturated = step.stopReason !== '';
-      steps.push(step);
-      console.log(`  ${mode} N=${n}: ${perWorker.map((w) => `w${w.worker} ${w.subscribers} subs ${w.cpuPct.toFixed(0)}%`).join(', ')}; ${step.packetsOutPerSecond.toFixed(0)} pkt/s, loss ${lossPct.toFixed(2)}% (input lost ${input.lost}, forwarding loss ${fwdLossPct.toFixed(2)}%)`);
-      if (step.saturated) break;
+      if (lanes.every((l) => l.done)) break;
     }
   } finally {
-    feed.stop();
-    sink.close();
-    for (const r of routers) r.close();
+    for (const l of lanes) {
+      l.feed.stop();
+      l.sink.close();
+      for (const r of l.routers) r.close();
+    }
   }
-  return steps;
+  return { one: lanes[0].steps, piped: lanes[1].steps };
 }
 
 async function main(): Promise<void> {
@@ -164,8 +203,7 @@ async function main(): Promise<void> {
   const api = await realMediasoup.load(resolution);
   const workers = await Promise.all(Array.from({ length: numWorkers }, () => api.createWorker({ logLevel: 'error', workerBin: resolution.path ?? undefined })));
   try {
-    const one = await sweepOne('one worker', workers);
-    const piped = await sweepOne('piped', workers);
+    const { one, piped } = await sweepBoth(workers);
     const rows: Row[] = [...one, ...piped].map((s) => ({
       mode: s.mode,
       subscribers: s.subscribers,
