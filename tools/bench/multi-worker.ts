@@ -215,8 +215,7 @@ async function main(): Promise<void> {
       'fwd loss %': s.forwardingLossPct,
       'bench proc CPU %': s.benchProcessCpuPct,
       load: s.load1,
-      load: s.load1,
-    saturated: s.saturated ? 'yes' : '',
+      stop: s.stopReason,
     }));
     printTable(`1 → N broadcast: one worker vs ${numWorkers} workers joined by pipeToRouter (bare mediasoup)`, rows);
     const carried = (steps: Step[]): number => steps.filter((s) => !s.saturated).reduce((m, s) => Math.max(m, s.subscribers), 0);
