@@ -15,6 +15,8 @@ const AUDIO_SSRC = 11111111;
 const VIDEO_PT = 101;
 const AUDIO_PT = 100;
 const PROBATION_SSRC = 1234;
+/** The feeder and the unread sink stop by themselves after this long, even if a benchmark dies without cleaning up. */
+const FEED_MAX_SECONDS = 1200;
 
 /** Encodes the clip once (about 30 s); later runs reuse it. */
 export function ensureMediaFile(): string {
@@ -62,7 +64,7 @@ export async function startFeed(router: Router): Promise<Feed> {
   const asRoot = process.getuid?.() === 0;
   const ffmpeg = spawn(
     asRoot ? 'nice' : 'ffmpeg',
-    [...(asRoot ? ['-n', '-10', 'ffmpeg'] : []), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file, '-map', '0:v:0', '-map', '0:a:0', '-c', 'copy', '-f', 'tee',
+    [...(asRoot ? ['-n', '-10', 'ffmpeg'] : []), '-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', file, '-map', '0:v:0', '-map', '0:a:0', '-c', 'copy', '-t', String(FEED_MAX_SECONDS), '-f', 'tee',
       `[select=v:f=rtp:ssrc=${VIDEO_SSRC}:payload_type=${VIDEO_PT}]${dst(vt)}|[select=a:f=rtp:ssrc=${AUDIO_SSRC}:payload_type=${AUDIO_PT}]${dst(at)}`],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -174,9 +176,9 @@ export class RtpSink {
   }
 }
 
-/** A UDP port bound by a python3 child that never reads it and exits by itself after 30 minutes. */
+/** A UDP port bound by a python3 child that never reads it and exits by itself after FEED_MAX_SECONDS. */
 function openBlackhole(): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn('python3', ['-c', "import socket,sys,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',0))\nprint(s.getsockname()[1],flush=True)\ntime.sleep(1800)"], {
+  const child = spawn('python3', ['-c', `import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('127.0.0.1',0))\nprint(s.getsockname()[1],flush=True)\ntime.sleep(${FEED_MAX_SECONDS})`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
