@@ -41,6 +41,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'RTC_MAX_PORT', default: '49999', meaning: 'Highest RTC port of WebRTC transports.' },
   { name: 'WEBRTC_SERVER_PORT', default: '(unset)', meaning: 'When set, one WebRtcServer per worker on port + worker index (UDP and TCP).' },
   { name: 'MAX_INCOMING_BITRATE', default: '1500000', meaning: 'setMaxIncomingBitrate() on every transport, bits/s (0 = no limit).' },
+  { name: 'ROOM_PIPE_CONSUMER_THRESHOLD', default: '0', meaning: 'When a room has more than this many consumers on its main router, new receive transports go to a router of the room on another worker, fed with `pipeToRouter()`; 0 = off (one router per room).' },
   { name: 'ICE_SERVERS', default: '[]', meaning: 'JSON array of RTCIceServer given to clients.' },
   { name: 'TURN_URLS', default: '(unset)', meaning: 'Comma-separated TURN URLs (`turn:host:3478?transport=udp,turns:host:5349`) handed to clients with time-limited credentials; needs TURN_SHARED_SECRET.' },
   { name: 'TURN_SHARED_SECRET', default: '(unset)', meaning: 'Shared secret of the TURN server (coturn `static-auth-secret`): username `<expiry>:<peerId>`, credential base64(HMAC-SHA1(secret, username)).' },
@@ -95,6 +96,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1024) @Max(65535) RTC_MAX_PORT = 49999;
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(65535) WEBRTC_SERVER_PORT?: number;
   @Transform(toInt) @IsInt() @Min(0) MAX_INCOMING_BITRATE = 1_500_000;
+  @Transform(toInt) @IsInt() @Min(0) ROOM_PIPE_CONSUMER_THRESHOLD = 0;
   // Checked in loadConfig(): class-validator has no "array of RTCIceServer".
   @Transform(toJson) ICE_SERVERS: IceServer[] = [];
   @IsOptional() @IsString() TURN_URLS?: string;
@@ -140,6 +142,8 @@ export interface AppConfig {
     maxPort: number;
     webRtcServerPort?: number;
     maxIncomingBitrate: number;
+    /** Consumers on a room's main router above which new recv transports go to another worker (0: off). */
+    pipeConsumerThreshold: number;
     iceServers: IceServer[];
     /** TURN with time-limited credentials (coturn REST scheme), when TURN_URLS and TURN_SHARED_SECRET are set. */
     turn?: { urls: string[]; sharedSecret: string; ttlSeconds: number };
@@ -223,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
       maxPort: vars.RTC_MAX_PORT,
       webRtcServerPort: vars.WEBRTC_SERVER_PORT,
       maxIncomingBitrate: vars.MAX_INCOMING_BITRATE,
+      pipeConsumerThreshold: vars.ROOM_PIPE_CONSUMER_THRESHOLD,
       iceServers: vars.ICE_SERVERS,
       turn: turnUrls.length && vars.TURN_SHARED_SECRET ? { urls: turnUrls, sharedSecret: vars.TURN_SHARED_SECRET, ttlSeconds: vars.TURN_CREDENTIAL_TTL_S } : undefined,
     },

@@ -34,7 +34,7 @@ import { iceServersFor } from '../config/ice-servers';
 import type { Peer, TransportAppData } from '../peers/peer';
 import type { Room } from '../rooms/room';
 import { RoomsService } from '../rooms/rooms.service';
-import { MediasoupService } from './mediasoup.service';
+import { MediasoupService, type RoomMedia } from './mediasoup.service';
 
 type Owned = 'transports' | 'producers' | 'consumers' | 'dataProducers' | 'dataConsumers';
 const OWNED_LABEL: Record<Owned, string> = {
@@ -70,7 +70,7 @@ export class MediaService {
   async createWebRtcTransport(peer: Peer, params: CreateWebRtcTransportParams): Promise<CreateWebRtcTransportResult> {
     this.mediasoup.assertAvailable();
     const room = this.rooms.roomOf(peer, false);
-    const router = this.routerOf(room);
+    const main = this.mediaOf(room);
     const { grants } = peer;
     if (params.direction === 'send' && !grants.canPublish && !grants.canPublishData) {
       throw new SignalingError('forbidden', 'the token does not allow publishing');
@@ -80,8 +80,11 @@ export class MediaService {
     if (peer.transports.size >= max) throw new SignalingError('limit_exceeded', `at most ${max} transports per peer`);
 
     const { media } = this.config;
-    const network = room.media?.webRtcServer
-      ? { webRtcServer: room.media.webRtcServer }
+    // Receivers may go to the room's router on another worker once the main one carries enough consumers.
+    const slot = params.direction === 'recv' ? await this.rooms.recvRouterFor(room, main) : main;
+    const { router } = slot;
+    const network = slot.webRtcServer
+      ? { webRtcServer: slot.webRtcServer }
       : {
           listenInfos: [
             ...(params.forceTcp ? [] : [{ protocol: 'udp' as const, ip: media.listenIp, announcedAddress: media.announcedAddress, portRange: { min: media.minPort, max: media.maxPort } }]),
@@ -96,7 +99,7 @@ export class MediaService {
       // mediasoup 3.27 dropped `numSctpStreams`: the worker negotiates the stream count itself.
       enableSctp: Boolean(params.sctpCapabilities),
       initialAvailableOutgoingBitrate: 1_000_000,
-      appData: { peerId: peer.id, direction: params.direction },
+      appData: { peerId: peer.id, direction: params.direction, workerIndex: slot.workerIndex },
     } as WebRtcTransportOptions<TransportAppData>;
     const transport = await router.createWebRtcTransport<TransportAppData>(options);
     if (peer.roomId !== room.id || room.closed) {
@@ -114,7 +117,7 @@ export class MediaService {
     if (media.maxIncomingBitrate > 0) {
       await transport.setMaxIncomingBitrate(media.maxIncomingBitrate).catch((e: Error) => this.logger.warn(`setMaxIncomingBitrate() failed | ${e.message}`));
     }
-    this.logger.debug(`createWebRtcTransport() | peer=${peer.id} transport=${transport.id} direction=${params.direction}`);
+    this.logger.debug(`createWebRtcTransport() | peer=${peer.id} transport=${transport.id} direction=${params.direction} worker=${slot.workerIndex}`);
     // A receiver that joined before creating its recv transport gets the room's media now.
     if (params.direction === 'recv' && peer.joined) setImmediate(() => void this.consumeAll(peer));
     return {
@@ -282,6 +285,8 @@ export class MediaService {
     consumerPeer.consuming.add(producer.id);
     let consumer: Consumer;
     try {
+      // A recv transport on another worker's router consumes the producer piped there.
+      await room.pipeTo('producer', producer.id, transport.appData.workerIndex ?? room.media.workerIndex);
       consumer = await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true, appData: { ...producer.appData, peerId: producerPeer.id } });
     } catch (error) {
       this.logger.warn(`createConsumer() failed | peer=${consumerPeer.id} producer=${producer.id} error=${(error as Error).message}`);
@@ -323,11 +328,13 @@ export class MediaService {
   /** Creates `consumerPeer`'s data consumer of `dataProducer` and announces it with `newDataConsumer`. */
   async createDataConsumer(consumerPeer: Peer, producerPeer: Peer, dataProducer: DataProducer): Promise<void> {
     const transport = consumerPeer.recvTransport();
-    if (!consumerPeer.sctpCapabilities || !transport?.sctpParameters || dataProducer.closed) return;
+    const room = consumerPeer.roomId ? this.rooms.get(consumerPeer.roomId) : undefined;
+    if (!consumerPeer.sctpCapabilities || !transport?.sctpParameters || !room?.media || dataProducer.closed) return;
     if (consumerPeer.consuming.has(dataProducer.id) || [...consumerPeer.dataConsumers.values()].some((c) => c.dataProducerId === dataProducer.id)) return;
     consumerPeer.consuming.add(dataProducer.id);
     let dataConsumer;
     try {
+      await room.pipeTo('dataProducer', dataProducer.id, transport.appData.workerIndex ?? room.media.workerIndex);
       dataConsumer = await transport.consumeData({ dataProducerId: dataProducer.id, appData: { peerId: producerPeer.id } });
     } catch (error) {
       this.logger.warn(`createDataConsumer() failed | peer=${consumerPeer.id} dataProducer=${dataProducer.id} error=${(error as Error).message}`);
@@ -360,8 +367,12 @@ export class MediaService {
   }
 
   private routerOf(room: Room) {
+    return this.mediaOf(room).router;
+  }
+
+  private mediaOf(room: Room): RoomMedia {
     if (!room.media) throw new SignalingError('media_unavailable', this.mediasoup.unavailable ?? 'this room has no media');
-    return room.media.router;
+    return room.media;
   }
 
   /**

@@ -35,16 +35,21 @@ export function pickLeastLoaded(loads: readonly WorkerLoad[], start = 0): number
   return best;
 }
 
-/** A room's mediasoup objects. */
-export interface RoomMedia {
+/** A router of a room and the worker (and WebRtcServer) it runs on. */
+export interface RouterSlot {
   router: Router;
-  activeSpeakerObserver: ActiveSpeakerObserver;
   webRtcServer?: WebRtcServer;
   workerIndex: number;
 }
 
+/** A room's main router (producers, observers, consumers until the pipe threshold) and its active speaker observer. */
+export interface RoomMedia extends RouterSlot {
+  activeSpeakerObserver: ActiveSpeakerObserver;
+}
+
 /**
- * Owns the mediasoup worker pool and creates one router per room. When no worker
+ * Owns the mediasoup worker pool and creates one main router per room (plus, past
+ * ROOM_PIPE_CONSUMER_THRESHOLD, piped routers on other workers). When no worker
  * binary exists the server still runs (chat, files) and every media request is
  * answered `media_unavailable` with the advice from `howToSupply()`.
  */
@@ -153,6 +158,40 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
       router.close();
       throw error;
     }
+  }
+
+  /**
+   * The least loaded live worker other than `exceptIndex`, for a room's extra
+   * (piped) router; null when there is no other live worker.
+   */
+  pickOtherWorker(exceptIndex: number): number | null {
+    const others = this.workers.filter((w) => !w.worker.closed && w.index !== exceptIndex);
+    if (others.length === 0) return null;
+    const chosen = pickLeastLoaded(
+      others.map((w) => ({ routers: w.routers, consumers: this.consumerCount(w.index) })),
+      this.nextWorker++ % others.length,
+    );
+    return others[chosen].index;
+  }
+
+  /**
+   * An extra router for `roomId` on worker `workerIndex`: it carries receive
+   * transports only, the producers are piped to it from the room's main router.
+   */
+  async createPipeRouter(roomId: string, workerIndex: number): Promise<RouterSlot> {
+    this.assertAvailable();
+    const entry = this.workers.find((w) => w.index === workerIndex && !w.worker.closed);
+    if (!entry) throw new SignalingError('media_unavailable', `mediasoup worker ${workerIndex} is not live`);
+    const router = await entry.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { roomId, pipe: true } });
+    entry.routers++;
+    router.observer.once('close', () => entry.routers--);
+    this.logger.log(`createPipeRouter() | room=${roomId} worker=${entry.index} router=${router.id} routersPerWorker=${this.routersPerWorker()}`);
+    return { router, webRtcServer: entry.webRtcServer, workerIndex: entry.index };
+  }
+
+  /** `index:routers` for every live worker, for log lines. */
+  routersPerWorker(): string {
+    return this.workers.map((w) => `${w.index}:${w.routers}`).join(',');
   }
 
   /**

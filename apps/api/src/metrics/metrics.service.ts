@@ -97,6 +97,16 @@ export class MetricsService {
       },
     });
     new Gauge({
+      name: 'confer_mediasoup_worker_routers',
+      help: 'Routers on each live mediasoup worker: rooms\' main routers plus their extra routers fed by pipeToRouter (ROOM_PIPE_CONSUMER_THRESHOLD).',
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { index, routers, worker } of mediasoup.workerEntries) if (!worker.closed) this.set({ worker: String(index) }, routers);
+      },
+    });
+    new Gauge({
       name: 'confer_media_bytes',
       help: 'RTP/RTCP/SCTP bytes received from (in) and sent to (out) clients by the WebRTC transports open now (transport getStats bytesReceived/bytesSent).',
       labelNames: ['direction'],

@@ -27,7 +27,8 @@ export interface PeerChannel {
   close(code: number, reason: string): void;
 }
 
-export type TransportAppData = { peerId: string; direction: 'send' | 'recv' };
+/** `workerIndex`: the worker of the transport's router (a recv transport may be on a room's extra router). */
+export type TransportAppData = { peerId: string; direction: 'send' | 'recv'; workerIndex?: number };
 
 /**
  * One authenticated connection and everything it owns. Maps hold only live

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { SignalingError } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ShutdownState } from '../lifecycle/shutdown-state';
-import { MediasoupService } from '../media/mediasoup.service';
+import { MediasoupService, type RoomMedia, type RouterSlot } from '../media/mediasoup.service';
 import type { Peer } from '../peers/peer';
 import { Room } from './room';
 
@@ -28,7 +28,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     this.stopWatchingWorkers = this.mediasoup.onWorkerDied((index) => this.resetRoomsOnWorker(index));
     this.mediasoup.setConsumerCounter((index) => {
       let n = 0;
-      for (const room of this.rooms.values()) if (room.media?.workerIndex === index) for (const peer of room.peers.values()) n += peer.consumers.size;
+      for (const room of this.rooms.values()) n += room.consumersOnWorker(index);
       return n;
     });
   }
@@ -98,6 +98,40 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     this.closeIfEmpty(room);
   }
 
+  /**
+   * Where a new recv transport of `room` goes: the main router, or, once more
+   * than ROOM_PIPE_CONSUMER_THRESHOLD consumers are on it, the room's router on
+   * the least loaded other worker (created on first use, one per worker). Send
+   * transports always go to the main router, where the producers must be.
+   */
+  async recvRouterFor(room: Room, media: RoomMedia): Promise<RouterSlot> {
+    const threshold = this.config.media.pipeConsumerThreshold;
+    if (threshold === 0 || room.closed || room.consumersOnWorker(media.workerIndex) <= threshold) return media;
+    const index = this.mediasoup.pickOtherWorker(media.workerIndex);
+    if (index === null) return media;
+    let slot = room.extraRouters.get(index);
+    if (!slot) {
+      const created = this.mediasoup.createPipeRouter(room.id, index);
+      slot = created;
+      room.extraRouters.set(index, created);
+      created.then(
+        ({ router }) =>
+          router.observer.once('close', () => {
+            if (room.extraRouters.get(index) === created) room.extraRouters.delete(index);
+            // Its worker died: the room's receivers there lost their media; start the room again, as for the main router.
+            if (!room.closed) this.reset(room, 'a media router of the room closed');
+          }),
+        () => room.extraRouters.get(index) === created && room.extraRouters.delete(index),
+      );
+    }
+    try {
+      return await slot;
+    } catch (error) {
+      this.logger.warn({ room: room.id }, `recvRouterFor() | no extra router on worker ${index}, using the main router | ${(error as Error).message}`);
+      return media;
+    }
+  }
+
   private getOrCreate(roomId: string): Promise<Room> {
     const existing = this.rooms.get(roomId);
     if (existing) return Promise.resolve(existing);
@@ -134,7 +168,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private resetRoomsOnWorker(index: number): void {
-    for (const room of this.all()) if (room.media?.workerIndex === index) this.reset(room, 'the media server restarted');
+    for (const room of this.all()) if (room.media?.workerIndex === index || room.extraRouters.has(index)) this.reset(room, 'the media server restarted');
   }
 
   /** Drops the room's media: peers are told (`mediaReset`) to start again at getRouterRtpCapabilities. */

@@ -130,6 +130,58 @@ describe.each(impls)('mediasoup behaviour Confer relies on: %s', (_name, load) =
     expect(closed).toHaveBeenCalled();
     expect(dc.closed).toBe(true);
   });
+
+  it('pipeToRouter: same id on the other router, one pipe transport pair per router pair, pause and close follow the original, router close takes the pair', async () => {
+    const w2 = await api.createWorker({ logLevel: 'none', workerBin: worker.path ?? undefined });
+    const other = await w2.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS });
+    const sameWorker = await w.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS });
+    try {
+      const otherRecv = await other.createWebRtcTransport({ listenInfos, enableSctp: true });
+      // Audio first: the video parameters' RTX SSRC is the next SSRC of the helper.
+      const audio = await send.produce({ kind: 'audio', rtpParameters: rtp('audio', router.rtpCapabilities) });
+      const video = await send.produce({ kind: 'video', rtpParameters: rtp('video', router.rtpCapabilities) });
+      const { pipeProducer, pipeConsumer } = await router.pipeToRouter({ producerId: video.id, router: other });
+      await router.pipeToRouter({ producerId: audio.id, router: other });
+      expect(pipeProducer?.id).toBe(video.id);
+      // Keeping the id needs another worker: the worker refuses a second object with the same id.
+      await expect(router.pipeToRouter({ producerId: audio.id, router: sameWorker })).rejects.toThrow(/already exists/);
+      // The pair is shared: one more transport on each router.
+      expect((await router.dump()).transportIds).toHaveLength(4);
+      expect((await other.dump()).transportIds).toHaveLength(2);
+      // A second pipe of the same producer is refused (the app caches pipes).
+      await expect(router.pipeToRouter({ producerId: video.id, router: other })).rejects.toThrow(TypeError);
+      expect(other.canConsume({ producerId: video.id, rtpCapabilities: router.rtpCapabilities })).toBe(true);
+      const consumer = await otherRecv.consume({ producerId: video.id, rtpCapabilities: router.rtpCapabilities, paused: true });
+      const events: string[] = [];
+      consumer.on('producerpause', () => events.push('pause'));
+      consumer.on('producerclose', () => events.push('close'));
+      await video.pause();
+      await tick();
+      video.close();
+      await tick();
+      expect(events).toEqual(['pause', 'close']);
+      expect(pipeConsumer?.closed).toBe(true);
+      expect(pipeProducer?.closed).toBe(true);
+      expect(consumer.closed).toBe(true);
+      const dp = await send.produceData({ sctpStreamParameters: { streamId: 4, ordered: true }, label: 'chat' });
+      const { pipeDataProducer } = await router.pipeToRouter({ dataProducerId: dp.id, router: other });
+      expect(pipeDataProducer?.id).toBe(dp.id);
+      const dc = await otherRecv.consumeData({ dataProducerId: dp.id });
+      dp.close();
+      await tick();
+      expect(dc.closed).toBe(true);
+      // The pipe transports on this router go with the routers at their other end.
+      other.close();
+      await tick();
+      expect((await router.dump()).transportIds).toHaveLength(3);
+      sameWorker.close();
+      await tick();
+      expect((await router.dump()).transportIds.sort()).toEqual([send.id, recv.id].sort());
+    } finally {
+      sameWorker.close();
+      w2.close();
+    }
+  });
 });
 
 if (worker.path) {

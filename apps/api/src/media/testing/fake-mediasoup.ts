@@ -4,7 +4,10 @@
  * behaviour the double reproduces it with mediasoup's own code: capabilities
  * and RTP parameters come from `mediasoup/ortc`, errors from `mediasoup/errors`,
  * and close events cascade the way the worker makes them (router → transports →
- * producers/consumers; producer → its consumers get `producerclose`).
+ * producers/consumers; producer → its consumers get `producerclose`), and
+ * `pipeToRouter()` links a pipe consumer and a piped producer with the same id
+ * the way mediasoup's Router does (the pipe transport pair is shared per router
+ * pair; closing one side closes the other).
  * `dump()` counts live objects so tests can assert nothing leaks.
  */
 import { randomUUID } from 'node:crypto';
@@ -28,14 +31,14 @@ import type {
 } from 'mediasoup/types';
 import type { MediasoupApi, MediasoupApiSource } from '../mediasoup-api';
 
-type Kind = 'worker' | 'webRtcServer' | 'router' | 'transport' | 'producer' | 'consumer' | 'dataProducer' | 'dataConsumer' | 'rtpObserver';
+type Kind = 'worker' | 'webRtcServer' | 'router' | 'transport' | 'pipeTransport' | 'producer' | 'consumer' | 'dataProducer' | 'dataConsumer' | 'rtpObserver';
 export type FakeCounts = Record<Kind, number>;
 
 const clone = <T>(value: T): T => structuredClone(value);
 
 /** Base of every fake object: id, appData, `closed`, an `observer` emitting `close`. */
 abstract class FakeEntity extends EventEmitter {
-  readonly id = randomUUID();
+  readonly id: string;
   readonly observer = new EventEmitter();
   closed = false;
   protected abstract readonly entityKind: Kind;
@@ -44,8 +47,11 @@ abstract class FakeEntity extends EventEmitter {
   constructor(
     protected readonly registry: FakeMediasoup,
     public appData: AppData,
+    /** Given for a piped producer, which keeps its original's id. */
+    id: string = randomUUID(),
   ) {
     super();
+    this.id = id;
   }
 
   protected register(): void {
@@ -99,6 +105,11 @@ export class FakeWorker extends FakeEntity {
     return new FakeWebRtcServer(this.registry, appData, listenInfos);
   }
 
+  /** @internal Whether a producer or data producer with this id lives on this worker (ids are unique per worker). */
+  hasProducer(id: string): boolean {
+    return [...this.routers].some((r) => r.producers.has(id) || r.dataProducers.has(id));
+  }
+
   async dump(): Promise<{ pid: number; routerIds: string[] }> {
     return { pid: this.pid, routerIds: [...this.routers].map((r) => r.id) };
   }
@@ -146,6 +157,9 @@ export class FakeRouter extends FakeEntity {
   protected readonly entityKind = 'router';
   protected readonly method = 'ROUTER';
   readonly transports = new Set<FakeWebRtcTransport>();
+  readonly pipeTransports = new Set<FakePipeTransport>();
+  /** Pipe transport pairs by the other router's id, as mediasoup's mapRouterPairPipeTransportPairPromise. */
+  private readonly pipePairs = new Map<string, Promise<Record<string, FakePipeTransport>>>();
   readonly rtpObservers = new Set<FakeActiveSpeakerObserver>();
   /** Router-wide lookups, as in mediasoup (consume() finds producers of any transport). */
   readonly producers = new Map<string, FakeProducer>();
@@ -183,6 +197,102 @@ export class FakeRouter extends FakeEntity {
     return observer;
   }
 
+  /** mediasoup's Router.pipeToRouter() (keepId true): a pipe consumer here, a producer with the same id on `router`. */
+  async pipeToRouter({ producerId, dataProducerId, router }: { producerId?: string; dataProducerId?: string; router: FakeRouter }): Promise<{
+    pipeConsumer?: FakeConsumer;
+    pipeProducer?: FakeProducer;
+    pipeDataConsumer?: FakeDataConsumer;
+    pipeDataProducer?: FakeDataProducer;
+  }> {
+    if (!producerId && !dataProducerId) throw new TypeError('missing producerId or dataProducerId');
+    if (producerId && dataProducerId) throw new TypeError('just producerId or dataProducerId can be given');
+    if (!router) throw new TypeError('missing router');
+    if (router === this) throw new TypeError('cannot use this Router as destination');
+    const producer = producerId ? this.producers.get(producerId) : undefined;
+    const dataProducer = dataProducerId ? this.dataProducers.get(dataProducerId) : undefined;
+    if (producerId && !producer) throw new NotFoundError('Producer not found');
+    if (dataProducerId && !dataProducer) throw new NotFoundError('DataProducer not found');
+    let pair = this.pipePairs.get(router.id);
+    if (!pair) {
+      pair = (async () => {
+        const local = await this.createPipeTransport();
+        const remote = await router.createPipeTransport();
+        // Either side closing closes the other and forgets the pair, on both routers.
+        local.observer.once('close', () => {
+          remote.close();
+          this.pipePairs.delete(router.id);
+        });
+        remote.observer.once('close', () => {
+          local.close();
+          router.pipePairs.delete(this.id);
+        });
+        return { [this.id]: local, [router.id]: remote };
+      })();
+      this.pipePairs.set(router.id, pair);
+      router.pipePairs.set(this.id, pair);
+    }
+    const transports = await pair;
+    const local = transports[this.id];
+    const remote = transports[router.id];
+    if (producer) {
+      const pipeConsumer = await local.consume({ producerId: producer.id });
+      let pipeProducer: FakeProducer;
+      try {
+        pipeProducer = await remote.produce({
+          id: producer.id,
+          kind: pipeConsumer.kind,
+          rtpParameters: pipeConsumer.rtpParameters,
+          paused: pipeConsumer.producerPaused,
+          appData: producer.appData,
+        });
+      } catch (error) {
+        pipeConsumer.close();
+        throw error;
+      }
+      if (producer.closed) {
+        pipeConsumer.close();
+        pipeProducer.close();
+        throw new NotFoundError('original Producer closed');
+      }
+      pipeConsumer.observer.on('close', () => pipeProducer.close());
+      pipeConsumer.observer.on('pause', () => void pipeProducer.pause().catch(() => undefined));
+      pipeConsumer.observer.on('resume', () => void pipeProducer.resume().catch(() => undefined));
+      pipeProducer.observer.on('close', () => pipeConsumer.close());
+      return { pipeConsumer, pipeProducer };
+    }
+    const source = dataProducer as FakeDataProducer;
+    const pipeDataConsumer = await local.consumeData({ dataProducerId: source.id });
+    let pipeDataProducer: FakeDataProducer;
+    try {
+      pipeDataProducer = await remote.produceData({
+        id: source.id,
+        sctpStreamParameters: pipeDataConsumer.sctpStreamParameters,
+        label: pipeDataConsumer.label,
+        protocol: pipeDataConsumer.protocol,
+        appData: source.appData,
+      });
+    } catch (error) {
+      pipeDataConsumer.close();
+      throw error;
+    }
+    if (source.closed) {
+      pipeDataConsumer.close();
+      pipeDataProducer.close();
+      throw new NotFoundError('original DataProducer closed');
+    }
+    pipeDataConsumer.observer.on('close', () => pipeDataProducer.close());
+    pipeDataProducer.observer.on('close', () => pipeDataConsumer.close());
+    return { pipeDataConsumer, pipeDataProducer };
+  }
+
+  async createPipeTransport({ appData = {} }: { appData?: AppData } = {}): Promise<FakePipeTransport> {
+    this.assertOpen('CREATE_PIPETRANSPORT');
+    const transport = new FakePipeTransport(this.registry, appData, this);
+    this.pipeTransports.add(transport);
+    transport.observer.once('close', () => this.pipeTransports.delete(transport));
+    return transport;
+  }
+
   canConsume({ producerId, rtpCapabilities }: { producerId: string; rtpCapabilities: RtpCapabilities }): boolean {
     const producer = this.producers.get(producerId);
     if (!producer) return false;
@@ -194,7 +304,7 @@ export class FakeRouter extends FakeEntity {
   }
 
   async dump(): Promise<{ id: string; transportIds: string[]; rtpObserverIds: string[] }> {
-    return { id: this.id, transportIds: [...this.transports].map((t) => t.id), rtpObserverIds: [...this.rtpObservers].map((o) => o.id) };
+    return { id: this.id, transportIds: [...this.transports, ...this.pipeTransports].map((t) => t.id), rtpObserverIds: [...this.rtpObservers].map((o) => o.id) };
   }
 
   close(): void {
@@ -212,6 +322,7 @@ export class FakeRouter extends FakeEntity {
 
   private closeChildren(): void {
     for (const t of [...this.transports]) t.routerClosed();
+    for (const t of [...this.pipeTransports]) t.routerClosed();
     for (const o of [...this.rtpObservers]) o.routerClosed();
   }
 
@@ -374,6 +485,17 @@ export class FakeWebRtcTransport extends FakeEntity {
     return dataConsumer;
   }
 
+  async dump(): Promise<{ id: string; producerIds: string[]; consumerIds: string[]; dataProducerIds: string[]; dataConsumerIds: string[] }> {
+    this.assertOpen('DUMP');
+    return {
+      id: this.id,
+      producerIds: [...this.producers.keys()],
+      consumerIds: [...this.consumers.keys()],
+      dataProducerIds: [...this.dataProducers.keys()],
+      dataConsumerIds: [...this.dataConsumers.keys()],
+    };
+  }
+
   async getStats(): Promise<Record<string, unknown>[]> {
     this.assertOpen('GET_STATS');
     return [{ type: 'webrtc-transport', transportId: this.id, timestamp: Date.now(), dtlsState: this.dtlsState, bytesReceived: 1000, bytesSent: 2000 }];
@@ -400,6 +522,115 @@ export class FakeWebRtcTransport extends FakeEntity {
   }
 }
 
+/**
+ * mediasoup's PipeTransport, as `pipeToRouter()` uses it: consume() with
+ * getPipeConsumerRtpParameters, produce()/produceData() keeping a given id.
+ */
+export class FakePipeTransport extends FakeEntity {
+  protected readonly entityKind = 'pipeTransport';
+  protected readonly method = 'TRANSPORT';
+  readonly tuple = { localAddress: '127.0.0.1', localPort: nextPort++, protocol: 'udp' as const };
+  readonly producers = new Map<string, FakeProducer>();
+  readonly consumers = new Map<string, FakeConsumer>();
+  readonly dataProducers = new Map<string, FakeDataProducer>();
+  readonly dataConsumers = new Map<string, FakeDataConsumer>();
+  private nextSctpStreamId = 0;
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    private readonly router: FakeRouter,
+  ) {
+    super(registry, appData);
+    this.register();
+  }
+
+  async consume({ producerId }: { producerId: string }): Promise<FakeConsumer> {
+    const producer = this.router.producers.get(producerId);
+    if (!producer) throw new NotFoundError(`Producer with id "${producerId}" not found`);
+    const rtpParameters = ortc.getPipeConsumerRtpParameters({ consumableRtpParameters: producer.consumableRtpParameters, enableRtx: false });
+    this.assertOpen('CONSUME');
+    // A pipe consumer is never paused by itself: it follows its producer.
+    const consumer = new FakeConsumer(this.registry, {}, producer, rtpParameters, false);
+    this.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
+    return consumer;
+  }
+
+  async produce({ id, kind, rtpParameters, paused = false, appData = {} }: { id?: string; kind: MediaKind; rtpParameters: RtpParameters; paused?: boolean; appData?: AppData }): Promise<FakeProducer> {
+    if (id && this.producers.has(id)) throw new TypeError(`a Producer with same id "${id}" already exists`);
+    if (id && this.router.workerRef.hasProducer(id)) throw new Error(`Channel request handler with ID ${id} already exists [method:TRANSPORT_PRODUCE]`);
+    const params = clone(rtpParameters);
+    ortc.validateAndNormalizeRtpParameters(params);
+    const rtpMapping = ortc.getProducerRtpParametersMapping(params, this.router.rtpCapabilities);
+    const consumableRtpParameters = ortc.getConsumableRtpParameters(kind, params, this.router.rtpCapabilities, rtpMapping);
+    this.assertOpen('PRODUCE');
+    const producer = new FakeProducer(this.registry, appData, { id, kind, rtpParameters: params, consumableRtpParameters, type: 'simple', paused });
+    this.producers.set(producer.id, producer);
+    this.router.producers.set(producer.id, producer);
+    producer.observer.once('close', () => {
+      this.producers.delete(producer.id);
+      if (this.router.producers.get(producer.id) === producer) this.router.producers.delete(producer.id);
+    });
+    return producer;
+  }
+
+  async consumeData({ dataProducerId }: { dataProducerId: string }): Promise<FakeDataConsumer> {
+    const dataProducer = this.router.dataProducers.get(dataProducerId);
+    if (!dataProducer) throw new NotFoundError(`DataProducer with id "${dataProducerId}" not found`);
+    this.assertOpen('CONSUMEDATA');
+    const { ordered, maxPacketLifeTime, maxRetransmits } = dataProducer.sctpStreamParameters;
+    const dataConsumer = new FakeDataConsumer(this.registry, {}, dataProducer, { streamId: this.nextSctpStreamId++, ordered, maxPacketLifeTime, maxRetransmits });
+    this.dataConsumers.set(dataConsumer.id, dataConsumer);
+    dataConsumer.observer.once('close', () => this.dataConsumers.delete(dataConsumer.id));
+    return dataConsumer;
+  }
+
+  async produceData({ id, sctpStreamParameters, label = '', protocol = '', appData = {} }: { id?: string; sctpStreamParameters: SctpStreamParameters; label?: string; protocol?: string; appData?: AppData }): Promise<FakeDataProducer> {
+    if (id && this.dataProducers.has(id)) throw new TypeError(`a DataProducer with same id "${id}" already exists`);
+    if (id && this.router.workerRef.hasProducer(id)) throw new Error(`Channel request handler with ID ${id} already exists [method:TRANSPORT_PRODUCE_DATA]`);
+    this.assertOpen('PRODUCEDATA');
+    const dataProducer = new FakeDataProducer(this.registry, appData, clone(sctpStreamParameters), label, protocol, id);
+    this.dataProducers.set(dataProducer.id, dataProducer);
+    this.router.dataProducers.set(dataProducer.id, dataProducer);
+    dataProducer.observer.once('close', () => {
+      this.dataProducers.delete(dataProducer.id);
+      if (this.router.dataProducers.get(dataProducer.id) === dataProducer) this.router.dataProducers.delete(dataProducer.id);
+    });
+    return dataProducer;
+  }
+
+  async dump(): Promise<{ id: string; producerIds: string[]; consumerIds: string[]; dataProducerIds: string[]; dataConsumerIds: string[] }> {
+    this.assertOpen('DUMP');
+    return {
+      id: this.id,
+      producerIds: [...this.producers.keys()],
+      consumerIds: [...this.consumers.keys()],
+      dataProducerIds: [...this.dataProducers.keys()],
+      dataConsumerIds: [...this.dataConsumers.keys()],
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closeChildren();
+    this.markClosed();
+  }
+
+  /** @internal */
+  routerClosed(): void {
+    if (this.closed) return;
+    this.closeChildren();
+    this.markClosed('routerclose');
+  }
+
+  private closeChildren(): void {
+    for (const map of [this.producers, this.consumers, this.dataProducers, this.dataConsumers] as Map<string, { transportClosed(): void }>[]) {
+      for (const child of [...map.values()]) child.transportClosed();
+    }
+  }
+}
+
 export class FakeProducer extends FakeEntity {
   protected readonly entityKind = 'producer';
   protected readonly method = 'PRODUCER';
@@ -413,9 +644,9 @@ export class FakeProducer extends FakeEntity {
   constructor(
     registry: FakeMediasoup,
     appData: AppData,
-    data: { kind: MediaKind; rtpParameters: RtpParameters; consumableRtpParameters: RtpParameters; type: 'simple' | 'simulcast' | 'svc'; paused: boolean },
+    data: { id?: string; kind: MediaKind; rtpParameters: RtpParameters; consumableRtpParameters: RtpParameters; type: 'simple' | 'simulcast' | 'svc'; paused: boolean },
   ) {
-    super(registry, appData);
+    super(registry, appData, data.id);
     this.register();
     this.kind = data.kind;
     this.rtpParameters = data.rtpParameters;
@@ -493,12 +724,16 @@ export class FakeConsumer extends FakeEntity {
 
   async pause(): Promise<void> {
     this.assertOpen('PAUSE');
+    const was = this.paused;
     this.paused = true;
+    if (!was && !this.producerPaused) this.observer.emit('pause');
   }
 
   async resume(): Promise<void> {
     this.assertOpen('RESUME');
+    const was = this.paused;
     this.paused = false;
+    if (was && !this.producerPaused) this.observer.emit('resume');
   }
 
   async setPreferredLayers(layers: { spatialLayer: number; temporalLayer?: number }): Promise<void> {
@@ -543,6 +778,8 @@ export class FakeConsumer extends FakeEntity {
     if (this.closed || this.producerPaused === paused) return;
     this.producerPaused = paused;
     this.emit(paused ? 'producerpause' : 'producerresume');
+    // As mediasoup's Consumer: the observer reports the effective state (a pipe consumer forwards it to its piped producer).
+    if (!this.paused) this.observer.emit(paused ? 'pause' : 'resume');
   }
 }
 
@@ -558,8 +795,9 @@ export class FakeDataProducer extends FakeEntity {
     readonly sctpStreamParameters: SctpStreamParameters,
     readonly label: string,
     readonly protocol: string,
+    id?: string,
   ) {
-    super(registry, appData);
+    super(registry, appData, id);
     this.register();
   }
 
@@ -684,6 +922,7 @@ export class FakeMediasoup implements MediasoupApi {
     webRtcServer: new Set(),
     router: new Set(),
     transport: new Set(),
+    pipeTransport: new Set(),
     producer: new Set(),
     consumer: new Set(),
     dataProducer: new Set(),
