@@ -4,7 +4,7 @@
  * second each, against the API in a child process: once with the test double
  * (our code's own overhead) and once with the real worker when one exists.
  *
- *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 15] [--burst]
+ *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 12] [--burst] [--pipe-threshold 20]
  */
 import os from 'node:os';
 import { SignJWT } from 'jose';
@@ -33,6 +33,8 @@ const durationS = Number(args.get('duration') ?? (quick ? 6 : 12));
 const intervalMs = Number(args.get('interval') ?? 1000);
 const roomSize = Number(args.get('room-size') ?? 10);
 const burst = args.has('burst');
+/** ROOM_PIPE_CONSUMER_THRESHOLD for the server (0 = one router per room, the API's default). */
+const pipeThreshold = Number(args.get('pipe-threshold') ?? 0);
 /** Requests in one cycle() (and as many paces): the stagger spreads peers over one cycle. */
 const CYCLE_REQUESTS = 14;
 const worker = resolveWorkerBin();
@@ -125,6 +127,7 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
     MAX_TRANSPORTS_PER_PEER: '16',
     AUTH_TIMEOUT_MS: '60000',
     REQUEST_TIMEOUT_MS: '15000',
+    ROOM_PIPE_CONSUMER_THRESHOLD: String(pipeThreshold),
   });
   try {
     await sleep(1000);
@@ -224,7 +227,7 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
 
 async function main(): Promise<void> {
   const machine = machineInfo(worker.path);
-  console.log(`signaling overhead | backends=${backends.join(',')} peers=${sweep.join(',')} duration=${durationS}s interval=${intervalMs}ms roomSize=${roomSize}${burst ? ' burst' : ''}`);
+  console.log(`signaling overhead | backends=${backends.join(',')} peers=${sweep.join(',')} duration=${durationS}s interval=${intervalMs}ms roomSize=${roomSize}${burst ? ' burst' : ''} pipeThreshold=${pipeThreshold}`);
   console.log(`machine: ${JSON.stringify(machine)}`);
   if (!worker.path) console.log(`real worker: skipped — ${worker.detail}`);
   const results: RunResult[] = [];
@@ -260,7 +263,7 @@ async function main(): Promise<void> {
     })),
   );
   const svg = lineChartSvg('Signaling request round trip vs connected peers', 'peers', 'round trip (ms)', series);
-  writeResults('signaling-overhead', { benchmark: 'signaling-overhead', machine, settings: { sweep, durationS, intervalMs, roomSize, burst }, results }, svg);
+  writeResults('signaling-overhead', { benchmark: 'signaling-overhead', machine, settings: { sweep, durationS, intervalMs, roomSize, burst, pipeThreshold }, results }, svg);
 }
 
 main().then(

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,8 @@ export interface MachineInfo {
   mediasoup: string;
   /** Path of the real worker, or null when the test double stood in. */
   worker: string | null;
+  /** The repository's HEAD when the benchmark started (the code measured), if git is there. */
+  commit: string | null;
 }
 
 export function machineInfo(worker: string | null): MachineInfo {
@@ -25,7 +28,16 @@ export function machineInfo(worker: string | null): MachineInfo {
     node: process.version,
     mediasoup: mediasoupPkg.version,
     worker,
+    commit: gitHead(root),
   };
+}
+
+function gitHead(root: string): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
 }
 
 /** Nearest-rank percentile of `values` (0 < p <= 100). */
