@@ -333,7 +333,97 @@ export class FakeRouter extends FakeEntity {
 
 let nextPort = 40000;
 
-export class FakeWebRtcTransport extends FakeEntity {
+/**
+ * What WebRtcTransport and PipeTransport share: the producers, consumers, data
+ * producers and data consumers made on them (producers also on the router, for
+ * router-wide lookups), `dump()`, and the close cascade to those children.
+ */
+abstract class FakeTransportBase extends FakeEntity {
+  readonly producers = new Map<string, FakeProducer>();
+  readonly consumers = new Map<string, FakeConsumer>();
+  readonly dataProducers = new Map<string, FakeDataProducer>();
+  readonly dataConsumers = new Map<string, FakeDataConsumer>();
+  protected nextSctpStreamId = 0;
+
+  constructor(
+    registry: FakeMediasoup,
+    appData: AppData,
+    protected readonly router: FakeRouter,
+  ) {
+    super(registry, appData);
+  }
+
+  protected trackProducer(producer: FakeProducer): FakeProducer {
+    this.producers.set(producer.id, producer);
+    this.router.producers.set(producer.id, producer);
+    producer.observer.once('close', () => {
+      this.producers.delete(producer.id);
+      // A piped producer keeps its original's id: forget the router's entry only if it is this one.
+      if (this.router.producers.get(producer.id) === producer) this.router.producers.delete(producer.id);
+    });
+    return producer;
+  }
+
+  protected trackConsumer(consumer: FakeConsumer): FakeConsumer {
+    this.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
+    return consumer;
+  }
+
+  protected trackDataProducer(dataProducer: FakeDataProducer): FakeDataProducer {
+    this.dataProducers.set(dataProducer.id, dataProducer);
+    this.router.dataProducers.set(dataProducer.id, dataProducer);
+    dataProducer.observer.once('close', () => {
+      this.dataProducers.delete(dataProducer.id);
+      if (this.router.dataProducers.get(dataProducer.id) === dataProducer) this.router.dataProducers.delete(dataProducer.id);
+    });
+    return dataProducer;
+  }
+
+  protected trackDataConsumer(dataConsumer: FakeDataConsumer): FakeDataConsumer {
+    this.dataConsumers.set(dataConsumer.id, dataConsumer);
+    dataConsumer.observer.once('close', () => this.dataConsumers.delete(dataConsumer.id));
+    return dataConsumer;
+  }
+
+  async dump(): Promise<{ id: string; producerIds: string[]; consumerIds: string[]; dataProducerIds: string[]; dataConsumerIds: string[] }> {
+    this.assertOpen('DUMP');
+    return {
+      id: this.id,
+      producerIds: [...this.producers.keys()],
+      consumerIds: [...this.consumers.keys()],
+      dataProducerIds: [...this.dataProducers.keys()],
+      dataConsumerIds: [...this.dataConsumers.keys()],
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closeChildren();
+    this.markClosed();
+  }
+
+  /** @internal */
+  routerClosed(): void {
+    if (this.closed) return;
+    this.closeChildren();
+    this.markClosed('routerclose');
+  }
+
+  /** Called once the children got `transportclose`, before this transport is marked closed. */
+  protected childrenClosed(): void {
+    // Nothing to do by default; WebRtcTransport sets dtlsState to 'closed' here.
+  }
+
+  private closeChildren(): void {
+    for (const map of [this.producers, this.consumers, this.dataProducers, this.dataConsumers] as Map<string, { transportClosed(): void }>[]) {
+      for (const child of [...map.values()]) child.transportClosed();
+    }
+    this.childrenClosed();
+  }
+}
+
+export class FakeWebRtcTransport extends FakeTransportBase {
   protected readonly entityKind = 'transport';
   protected readonly method = 'TRANSPORT';
   iceParameters: IceParameters;
@@ -342,21 +432,16 @@ export class FakeWebRtcTransport extends FakeEntity {
   readonly sctpParameters?: SctpParameters;
   dtlsState: 'new' | 'connecting' | 'connected' | 'failed' | 'closed' = 'new';
   maxIncomingBitrate = 0;
-  readonly producers = new Map<string, FakeProducer>();
-  readonly consumers = new Map<string, FakeConsumer>();
-  readonly dataProducers = new Map<string, FakeDataProducer>();
-  readonly dataConsumers = new Map<string, FakeDataConsumer>();
   private nextMid = 0;
   private cname?: string;
-  private nextSctpStreamId = 0;
 
   constructor(
     registry: FakeMediasoup,
     appData: AppData,
-    private readonly router: FakeRouter,
+    router: FakeRouter,
     options: { listenInfos?: TransportListenInfo[]; webRtcServer?: FakeWebRtcServer; enableSctp?: boolean },
   ) {
-    super(registry, appData);
+    super(registry, appData, router);
     this.register();
     this.iceParameters = { usernameFragment: randomUUID().slice(0, 16), password: randomUUID().replace(/-/g, ''), iceLite: true };
     const infos = options.webRtcServer?.listenInfos ?? options.listenInfos ?? [];
@@ -425,14 +510,7 @@ export class FakeWebRtcTransport extends FakeEntity {
     const consumableRtpParameters = ortc.getConsumableRtpParameters(kind, params, this.router.rtpCapabilities, rtpMapping);
     this.assertOpen('PRODUCE');
     const type = params.encodings.length > 1 ? 'simulcast' : params.encodings[0]?.scalabilityMode && !/^L1/.test(params.encodings[0].scalabilityMode) ? 'svc' : 'simple';
-    const producer = new FakeProducer(this.registry, appData, { kind, rtpParameters: params, consumableRtpParameters, type, paused });
-    this.producers.set(producer.id, producer);
-    this.router.producers.set(producer.id, producer);
-    producer.observer.once('close', () => {
-      this.producers.delete(producer.id);
-      this.router.producers.delete(producer.id);
-    });
-    return producer;
+    return this.trackProducer(new FakeProducer(this.registry, appData, { kind, rtpParameters: params, consumableRtpParameters, type, paused }));
   }
 
   /** mediasoup's Transport.consume(), minus the worker. */
@@ -450,10 +528,7 @@ export class FakeWebRtcTransport extends FakeEntity {
     });
     rtpParameters.mid = `${this.nextMid++}`;
     this.assertOpen('CONSUME');
-    const consumer = new FakeConsumer(this.registry, appData, producer, rtpParameters, paused);
-    this.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
-    return consumer;
+    return this.trackConsumer(new FakeConsumer(this.registry, appData, producer, rtpParameters, paused));
   }
 
   async produceData({ sctpStreamParameters, label = '', protocol = '', appData = {} }: { sctpStreamParameters: SctpStreamParameters; label?: string; protocol?: string; appData?: AppData }): Promise<FakeDataProducer> {
@@ -461,14 +536,7 @@ export class FakeWebRtcTransport extends FakeEntity {
     ortc.validateAndNormalizeSctpStreamParameters(params);
     this.assertOpen('PRODUCEDATA');
     if (!this.sctpParameters) throw new Error('SCTP not enabled by remote Transport [method:TRANSPORT_PRODUCE_DATA]');
-    const dataProducer = new FakeDataProducer(this.registry, appData, params, label, protocol);
-    this.dataProducers.set(dataProducer.id, dataProducer);
-    this.router.dataProducers.set(dataProducer.id, dataProducer);
-    dataProducer.observer.once('close', () => {
-      this.dataProducers.delete(dataProducer.id);
-      this.router.dataProducers.delete(dataProducer.id);
-    });
-    return dataProducer;
+    return this.trackDataProducer(new FakeDataProducer(this.registry, appData, params, label, protocol));
   }
 
   async consumeData({ dataProducerId, appData = {} }: { dataProducerId: string; appData?: AppData }): Promise<FakeDataConsumer> {
@@ -479,21 +547,7 @@ export class FakeWebRtcTransport extends FakeEntity {
     if (!this.sctpParameters) throw new Error('SCTP not enabled by remote Transport [method:TRANSPORT_CONSUME_DATA]');
     const { ordered, maxPacketLifeTime, maxRetransmits } = dataProducer.sctpStreamParameters;
     const sctpStreamParameters: SctpStreamParameters = { streamId: this.nextSctpStreamId++, ordered, maxPacketLifeTime, maxRetransmits };
-    const dataConsumer = new FakeDataConsumer(this.registry, appData, dataProducer, sctpStreamParameters);
-    this.dataConsumers.set(dataConsumer.id, dataConsumer);
-    dataConsumer.observer.once('close', () => this.dataConsumers.delete(dataConsumer.id));
-    return dataConsumer;
-  }
-
-  async dump(): Promise<{ id: string; producerIds: string[]; consumerIds: string[]; dataProducerIds: string[]; dataConsumerIds: string[] }> {
-    this.assertOpen('DUMP');
-    return {
-      id: this.id,
-      producerIds: [...this.producers.keys()],
-      consumerIds: [...this.consumers.keys()],
-      dataProducerIds: [...this.dataProducers.keys()],
-      dataConsumerIds: [...this.dataConsumers.keys()],
-    };
+    return this.trackDataConsumer(new FakeDataConsumer(this.registry, appData, dataProducer, sctpStreamParameters));
   }
 
   async getStats(): Promise<Record<string, unknown>[]> {
@@ -501,23 +555,7 @@ export class FakeWebRtcTransport extends FakeEntity {
     return [{ type: 'webrtc-transport', transportId: this.id, timestamp: Date.now(), dtlsState: this.dtlsState, bytesReceived: 1000, bytesSent: 2000 }];
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closeChildren();
-    this.markClosed();
-  }
-
-  /** @internal */
-  routerClosed(): void {
-    if (this.closed) return;
-    this.closeChildren();
-    this.markClosed('routerclose');
-  }
-
-  private closeChildren(): void {
-    for (const map of [this.producers, this.consumers, this.dataProducers, this.dataConsumers] as Map<string, { transportClosed(): void }>[]) {
-      for (const child of [...map.values()]) child.transportClosed();
-    }
+  protected override childrenClosed(): void {
     this.dtlsState = 'closed';
   }
 }
@@ -526,22 +564,13 @@ export class FakeWebRtcTransport extends FakeEntity {
  * mediasoup's PipeTransport, as `pipeToRouter()` uses it: consume() with
  * getPipeConsumerRtpParameters, produce()/produceData() keeping a given id.
  */
-export class FakePipeTransport extends FakeEntity {
+export class FakePipeTransport extends FakeTransportBase {
   protected readonly entityKind = 'pipeTransport';
   protected readonly method = 'TRANSPORT';
   readonly tuple = { localAddress: '127.0.0.1', localPort: nextPort++, protocol: 'udp' as const };
-  readonly producers = new Map<string, FakeProducer>();
-  readonly consumers = new Map<string, FakeConsumer>();
-  readonly dataProducers = new Map<string, FakeDataProducer>();
-  readonly dataConsumers = new Map<string, FakeDataConsumer>();
-  private nextSctpStreamId = 0;
 
-  constructor(
-    registry: FakeMediasoup,
-    appData: AppData,
-    private readonly router: FakeRouter,
-  ) {
-    super(registry, appData);
+  constructor(registry: FakeMediasoup, appData: AppData, router: FakeRouter) {
+    super(registry, appData, router);
     this.register();
   }
 
@@ -551,10 +580,7 @@ export class FakePipeTransport extends FakeEntity {
     const rtpParameters = ortc.getPipeConsumerRtpParameters({ consumableRtpParameters: producer.consumableRtpParameters, enableRtx: false });
     this.assertOpen('CONSUME');
     // A pipe consumer is never paused by itself: it follows its producer.
-    const consumer = new FakeConsumer(this.registry, {}, producer, rtpParameters, false);
-    this.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
-    return consumer;
+    return this.trackConsumer(new FakeConsumer(this.registry, {}, producer, rtpParameters, false));
   }
 
   async produce({ id, kind, rtpParameters, paused = false, appData = {} }: { id?: string; kind: MediaKind; rtpParameters: RtpParameters; paused?: boolean; appData?: AppData }): Promise<FakeProducer> {
@@ -565,14 +591,7 @@ export class FakePipeTransport extends FakeEntity {
     const rtpMapping = ortc.getProducerRtpParametersMapping(params, this.router.rtpCapabilities);
     const consumableRtpParameters = ortc.getConsumableRtpParameters(kind, params, this.router.rtpCapabilities, rtpMapping);
     this.assertOpen('PRODUCE');
-    const producer = new FakeProducer(this.registry, appData, { id, kind, rtpParameters: params, consumableRtpParameters, type: 'simple', paused });
-    this.producers.set(producer.id, producer);
-    this.router.producers.set(producer.id, producer);
-    producer.observer.once('close', () => {
-      this.producers.delete(producer.id);
-      if (this.router.producers.get(producer.id) === producer) this.router.producers.delete(producer.id);
-    });
-    return producer;
+    return this.trackProducer(new FakeProducer(this.registry, appData, { id, kind, rtpParameters: params, consumableRtpParameters, type: 'simple', paused }));
   }
 
   async consumeData({ dataProducerId }: { dataProducerId: string }): Promise<FakeDataConsumer> {
@@ -580,58 +599,60 @@ export class FakePipeTransport extends FakeEntity {
     if (!dataProducer) throw new NotFoundError(`DataProducer with id "${dataProducerId}" not found`);
     this.assertOpen('CONSUMEDATA');
     const { ordered, maxPacketLifeTime, maxRetransmits } = dataProducer.sctpStreamParameters;
-    const dataConsumer = new FakeDataConsumer(this.registry, {}, dataProducer, { streamId: this.nextSctpStreamId++, ordered, maxPacketLifeTime, maxRetransmits });
-    this.dataConsumers.set(dataConsumer.id, dataConsumer);
-    dataConsumer.observer.once('close', () => this.dataConsumers.delete(dataConsumer.id));
-    return dataConsumer;
+    return this.trackDataConsumer(new FakeDataConsumer(this.registry, {}, dataProducer, { streamId: this.nextSctpStreamId++, ordered, maxPacketLifeTime, maxRetransmits }));
   }
 
   async produceData({ id, sctpStreamParameters, label = '', protocol = '', appData = {} }: { id?: string; sctpStreamParameters: SctpStreamParameters; label?: string; protocol?: string; appData?: AppData }): Promise<FakeDataProducer> {
     if (id && this.dataProducers.has(id)) throw new TypeError(`a DataProducer with same id "${id}" already exists`);
     if (id && this.router.workerRef.hasProducer(id)) throw new Error(`Channel request handler with ID ${id} already exists [method:TRANSPORT_PRODUCE_DATA]`);
     this.assertOpen('PRODUCEDATA');
-    const dataProducer = new FakeDataProducer(this.registry, appData, clone(sctpStreamParameters), label, protocol, id);
-    this.dataProducers.set(dataProducer.id, dataProducer);
-    this.router.dataProducers.set(dataProducer.id, dataProducer);
-    dataProducer.observer.once('close', () => {
-      this.dataProducers.delete(dataProducer.id);
-      if (this.router.dataProducers.get(dataProducer.id) === dataProducer) this.router.dataProducers.delete(dataProducer.id);
-    });
-    return dataProducer;
-  }
-
-  async dump(): Promise<{ id: string; producerIds: string[]; consumerIds: string[]; dataProducerIds: string[]; dataConsumerIds: string[] }> {
-    this.assertOpen('DUMP');
-    return {
-      id: this.id,
-      producerIds: [...this.producers.keys()],
-      consumerIds: [...this.consumers.keys()],
-      dataProducerIds: [...this.dataProducers.keys()],
-      dataConsumerIds: [...this.dataConsumers.keys()],
-    };
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closeChildren();
-    this.markClosed();
-  }
-
-  /** @internal */
-  routerClosed(): void {
-    if (this.closed) return;
-    this.closeChildren();
-    this.markClosed('routerclose');
-  }
-
-  private closeChildren(): void {
-    for (const map of [this.producers, this.consumers, this.dataProducers, this.dataConsumers] as Map<string, { transportClosed(): void }>[]) {
-      for (const child of [...map.values()]) child.transportClosed();
-    }
+    return this.trackDataProducer(new FakeDataProducer(this.registry, appData, clone(sctpStreamParameters), label, protocol, id));
   }
 }
 
-export class FakeProducer extends FakeEntity {
+/**
+ * A producer or data producer: closing it (or its transport) tells its
+ * consumers asynchronously, as the worker does with a notification.
+ */
+abstract class FakeSource<Sink> extends FakeEntity {
+  protected abstract readonly sinks: Set<Sink>;
+  protected abstract sourceClosed(sink: Sink): void;
+
+  close(): void {
+    if (!this.markClosed()) return;
+    this.notifySinks();
+  }
+
+  /** @internal */
+  transportClosed(): void {
+    if (!this.markClosed('transportclose')) return;
+    this.notifySinks();
+  }
+
+  private notifySinks(): void {
+    const sinks = [...this.sinks];
+    this.sinks.clear();
+    setImmediate(() => sinks.forEach((sink) => this.sourceClosed(sink)));
+  }
+}
+
+/** A consumer or data consumer: it leaves its source's set when it or its transport closes. */
+abstract class FakeSink extends FakeEntity {
+  protected abstract detachFromSource(): void;
+
+  close(): void {
+    if (!this.markClosed()) return;
+    this.detachFromSource();
+  }
+
+  /** @internal */
+  transportClosed(): void {
+    this.detachFromSource();
+    this.markClosed('transportclose');
+  }
+}
+
+export class FakeProducer extends FakeSource<FakeConsumer> {
   protected readonly entityKind = 'producer';
   protected readonly method = 'PRODUCER';
   readonly consumers = new Set<FakeConsumer>();
@@ -674,26 +695,16 @@ export class FakeProducer extends FakeEntity {
     return [{ type: 'inbound-rtp', kind: this.kind, timestamp: Date.now() }];
   }
 
-  close(): void {
-    if (!this.markClosed()) return;
-    this.afterClose();
+  protected get sinks(): Set<FakeConsumer> {
+    return this.consumers;
   }
 
-  /** @internal */
-  transportClosed(): void {
-    if (!this.markClosed('transportclose')) return;
-    this.afterClose();
-  }
-
-  private afterClose(): void {
-    // The worker tells consumers asynchronously, as a notification.
-    const consumers = [...this.consumers];
-    this.consumers.clear();
-    setImmediate(() => consumers.forEach((c) => c.producerClosed()));
+  protected sourceClosed(consumer: FakeConsumer): void {
+    consumer.producerClosed();
   }
 }
 
-export class FakeConsumer extends FakeEntity {
+export class FakeConsumer extends FakeSink {
   protected readonly entityKind = 'consumer';
   protected readonly method = 'CONSUMER';
   readonly producerId: string;
@@ -757,15 +768,8 @@ export class FakeConsumer extends FakeEntity {
     return [{ type: 'outbound-rtp', kind: this.kind, timestamp: Date.now() }];
   }
 
-  close(): void {
-    if (!this.markClosed()) return;
+  protected detachFromSource(): void {
     this.producer.consumers.delete(this);
-  }
-
-  /** @internal */
-  transportClosed(): void {
-    this.producer.consumers.delete(this);
-    this.markClosed('transportclose');
   }
 
   /** @internal */
@@ -783,7 +787,7 @@ export class FakeConsumer extends FakeEntity {
   }
 }
 
-export class FakeDataProducer extends FakeEntity {
+export class FakeDataProducer extends FakeSource<FakeDataConsumer> {
   protected readonly entityKind = 'dataProducer';
   protected readonly method = 'DATAPRODUCER';
   readonly type = 'sctp';
@@ -806,25 +810,16 @@ export class FakeDataProducer extends FakeEntity {
     return [{ type: 'data-producer', label: this.label, timestamp: Date.now() }];
   }
 
-  close(): void {
-    if (!this.markClosed()) return;
-    this.afterClose();
+  protected get sinks(): Set<FakeDataConsumer> {
+    return this.dataConsumers;
   }
 
-  /** @internal */
-  transportClosed(): void {
-    if (!this.markClosed('transportclose')) return;
-    this.afterClose();
-  }
-
-  private afterClose(): void {
-    const consumers = [...this.dataConsumers];
-    this.dataConsumers.clear();
-    setImmediate(() => consumers.forEach((c) => c.dataProducerClosed()));
+  protected sourceClosed(dataConsumer: FakeDataConsumer): void {
+    dataConsumer.dataProducerClosed();
   }
 }
 
-export class FakeDataConsumer extends FakeEntity {
+export class FakeDataConsumer extends FakeSink {
   protected readonly entityKind = 'dataConsumer';
   protected readonly method = 'DATACONSUMER';
   readonly type = 'sctp';
@@ -851,15 +846,8 @@ export class FakeDataConsumer extends FakeEntity {
     return [{ type: 'data-consumer', label: this.label, timestamp: Date.now() }];
   }
 
-  close(): void {
-    if (!this.markClosed()) return;
+  protected detachFromSource(): void {
     this.dataProducer.dataConsumers.delete(this);
-  }
-
-  /** @internal */
-  transportClosed(): void {
-    this.dataProducer.dataConsumers.delete(this);
-    this.markClosed('transportclose');
   }
 
   /** @internal */
