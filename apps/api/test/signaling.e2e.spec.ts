@@ -3,6 +3,7 @@ import { backends, backendsBanner, fakeBackend, type Backend } from './support/b
 import { joinRoom, produce } from './support/scenario';
 import { TestClient } from './support/test-client';
 import { TestServer } from './support/test-server';
+import { freePortRange } from './support/free-ports';
 
 beforeAll(() => console.log(backendsBanner));
 
@@ -345,7 +346,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('signaling scenarios ag
 
   it('uses a WebRtcServer per worker when WEBRTC_SERVER_PORT is set', async () => {
     await server.stop();
-    const port = 45000 + Math.floor(Math.random() * 900);
+    const port = await freePortRange(4);
     server = await TestServer.start(backend, { WEBRTC_SERVER_PORT: String(port) });
     const alice = await track(server.client('alice'));
     await alice.request('getRouterRtpCapabilities', { roomId: 'r' });
