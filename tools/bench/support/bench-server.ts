@@ -6,13 +6,10 @@
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 /* eslint-disable @nx/enforce-module-boundaries -- a benchmark boots the API's own code in a child process */
-import { AppModule } from '../../../apps/api/src/app/app.module';
-import { configureApp } from '../../../apps/api/src/app/configure-app';
-import { APP_CONFIG, loadConfig } from '../../../apps/api/src/config/app-config';
-import { MEDIASOUP_API, realMediasoup } from '../../../apps/api/src/media/mediasoup-api';
+import { createAppWith } from '../../../apps/api/src/app/testing/create-app-with';
+import { loadConfig } from '../../../apps/api/src/config/app-config';
+import { realMediasoup } from '../../../apps/api/src/media/mediasoup-api';
 import { FakeMediasoup, fakeMediasoupSource } from '../../../apps/api/src/media/testing/fake-mediasoup';
 /* eslint-enable @nx/enforce-module-boundaries */
 
@@ -20,14 +17,7 @@ async function main(): Promise<void> {
   const backend = process.env['BENCH_BACKEND'] === 'real' ? 'real' : 'fake';
   const config = loadConfig(process.env);
   const source = backend === 'real' ? realMediasoup : fakeMediasoupSource(new FakeMediasoup());
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(APP_CONFIG)
-    .useValue(config)
-    .overrideProvider(MEDIASOUP_API)
-    .useValue(source)
-    .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bufferLogs: false });
-  configureApp(app);
+  const app = await createAppWith(config, source);
   await app.listen(config.port, config.host);
   const { port } = app.getHttpServer().address() as AddressInfo;
   process.stdout.write(`READY ${port}\n`);

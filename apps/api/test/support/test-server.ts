@@ -1,16 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
-import { AppModule } from '../../src/app/app.module';
-import { configureApp } from '../../src/app/configure-app';
+import { createAppWith } from '../../src/app/testing/create-app-with';
 import { AuthService, type ConferClaims } from '../../src/auth/auth.service';
-import { APP_CONFIG, loadConfig, type AppConfig } from '../../src/config/app-config';
+import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import { MediasoupService } from '../../src/media/mediasoup.service';
 import type { FakeCounts, FakeMediasoup } from '../../src/media/testing/fake-mediasoup';
 import { PeersService } from '../../src/peers/peers.service';
 import { RoomsService } from '../../src/rooms/rooms.service';
 import { FilesService } from '../../src/files/files.service';
-import { MEDIASOUP_API, type Backend } from './backends';
+import type { Backend } from './backends';
 import { TestClient } from './test-client';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef';
@@ -52,14 +50,7 @@ export class TestServer {
     const source = backend
       ? backend.source()
       : { resolve: () => ({ path: null, source: 'none' as const, detail: 'disabled for this test' }), load: () => Promise.reject(new Error('no worker')) };
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-      .overrideProvider(APP_CONFIG)
-      .useValue(config)
-      .overrideProvider(MEDIASOUP_API)
-      .useValue(source)
-      .compile();
-    const app = moduleRef.createNestApplication<NestExpressApplication>({ bufferLogs: false });
-    configureApp(app);
+    const app = await createAppWith(config, source);
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
     return new TestServer(app, `ws://127.0.0.1:${port}/ws`, config, (source as { fake?: FakeMediasoup }).fake);
