@@ -1,5 +1,6 @@
 // Builds the API to dist/apps/api with SWC (decorator metadata for Nest), keeping
 // the workspace layout so that the contract lib is reached by relative path.
+// Specs and testing/ folders (test double, test wiring) are left out.
 import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +17,10 @@ const sources = ['apps/api/src', 'libs/signaling-contracts/src'];
 function* walk(dir) {
   for (const name of readdirSync(dir)) {
     const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) yield* walk(full);
+    // testing/ holds the test double and test wiring: never part of the production build.
+    if (statSync(full).isDirectory()) {
+      if (name !== 'testing') yield* walk(full);
+    }
     else if (name.endsWith('.ts') && !name.endsWith('.spec.ts') && !name.endsWith('.d.ts')) yield full;
   }
 }

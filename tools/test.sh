@@ -48,7 +48,6 @@ if [ -n "$worker_path" ]; then
 else
   echo "real-worker suites: SKIPPED — no mediasoup worker ($worker_detail); the test double ran instead"
 fi
-if [ ${#failed[@]} -gt 0 ]; then echo "FAILED steps: ${failed[*]}"; else echo "all steps passed"; fi
 # Last line: the totals ("tests: N passed, N failed, N skipped").
-node tools/test-summary.mjs "$RESULTS_DIR" "${#failed[@]}" || true
+node tools/test-summary.mjs "$RESULTS_DIR" "${failed[@]}" || true
 [ ${#failed[@]} -eq 0 ]

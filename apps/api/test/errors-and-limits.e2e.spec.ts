@@ -200,13 +200,36 @@ describe('without a mediasoup worker', () => {
     const bob = await server.client('bob');
     clients.push(alice, bob);
     expect(alice.auth?.mediaAvailable).toBe(false);
+    expect(alice.auth?.mediaUnavailableReason).toMatch(/no mediasoup media worker/);
     const error = await alice.requestError('getRouterRtpCapabilities', { roomId: 'r' });
     expect(error.code).toBe('media_unavailable');
-    expect(error.reason).toMatch(/no mediasoup worker/);
+    expect(error.reason).toMatch(/no mediasoup media worker installed/);
+    // The server's file system and its fix are the operator's business, not a client's.
+    expect(error.reason).not.toMatch(/\/|MEDIASOUP_WORKER_BIN/);
+    const health = (await (await fetch(`${server.httpUrl}/health`)).json()) as { media: string };
+    expect(health.media).not.toMatch(/\//);
     for (const c of [alice, bob]) await c.request('join', { roomId: 'r', displayName: c.peerId, device: { flag: 'x', name: 'x' } });
     expect((await alice.requestError('createWebRtcTransport', { direction: 'send' })).code).toBe('media_unavailable');
     expect((await alice.requestError('produce', { transportId: 'x', kind: 'audio', rtpParameters: {}, appData: { source: 'mic' } })).code).toBe('media_unavailable');
     await alice.request('chatMessage', { text: 'no media, still chatting' });
     await bob.waitForNotification('chatMessage');
+  });
+});
+
+describe('without a mediasoup worker, in development (NODE_ENV=development)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await TestServer.start(null, { NODE_ENV: 'development' });
+  });
+  afterAll(() => server.stop());
+
+  it('tells the developer how to give the server a worker', async () => {
+    const alice = await server.client('alice');
+    try {
+      expect(alice.auth?.mediaUnavailableReason).toMatch(/MEDIASOUP_WORKER_BIN/);
+      expect((await alice.requestError('getRouterRtpCapabilities', { roomId: 'r' })).reason).toMatch(/MEDIASOUP_WORKER_BIN/);
+    } finally {
+      await alice.close();
+    }
   });
 });

@@ -36,7 +36,7 @@ describe('HTTP endpoints', () => {
     expect((await fetch(`${server.httpUrl}/health`)).status).toBe(200);
     const health = (await (await fetch(`${server.httpUrl}/api/health`)).json()) as { status: string; mediaAvailable: boolean; media: string };
     expect(health).toMatchObject({ status: 'ok', mediaAvailable: false });
-    expect(health.media).toMatch(/no mediasoup worker/);
+    expect(health.media).toMatch(/no mediasoup media worker/);
   });
 
   it('GET /metrics exposes Prometheus metrics, including signaling requests by outcome', async () => {

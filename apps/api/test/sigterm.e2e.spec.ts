@@ -1,61 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
 import { PROTOCOL_VERSION } from '@confer/signaling-contracts';
-import { joinRoom } from './support/scenario';
+import { spawnApi, type ApiProcess } from './support/api-process';
+import { realWorker } from './support/backends';
 import { TestClient } from './support/test-client';
 import { TEST_SECRET } from './support/test-server';
-
-// nx runs the tests from the workspace root.
-const ROOT = process.cwd();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The real entry point (apps/api/src/main.ts, as `nx serve api` runs it) in a
  * child process, so that SIGTERM, the drain and the exit code are the real ones.
  */
-async function startApi(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; exited: Promise<{ code: number | null; signal: string | null; at: number }>; output: () => string }> {
-  const port = await freePort();
-  let output = '';
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      SWC_NODE_PROJECT: 'apps/api/tsconfig.serve.json',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      JWT_SECRET: TEST_SECRET,
-      MEDIASOUP_NUM_WORKERS: '1',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startApi(env: Record<string, string>): Promise<ApiProcess> {
+  return spawnApi(['-r', '@swc-node/register', 'apps/api/src/main.ts'], {
+    SWC_NODE_PROJECT: 'apps/api/tsconfig.serve.json',
+    JWT_SECRET: TEST_SECRET,
+    MEDIASOUP_NUM_WORKERS: '1',
+    LOG_LEVEL: 'info',
+    ...env,
   });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null; at: number }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`API exited during start-up:\n${output}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health/live`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`API did not start within 20 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, port, exited, output: () => output };
 }
 
 const token = (sub: string): Promise<string> =>
@@ -65,6 +27,37 @@ const token = (sub: string): Promise<string> =>
     .setIssuedAt()
     .setExpirationTime('5m')
     .sign(new TextEncoder().encode(TEST_SECRET));
+
+/**
+ * Joins without media: the drain is about peers in rooms, and it must be provable
+ * on a machine without a mediasoup worker too (media requests would answer
+ * media_unavailable there).
+ */
+async function joinWithoutMedia(client: TestClient, roomId: string): Promise<void> {
+  await client.request('join', { roomId, displayName: client.peerId, device: { flag: 'test', name: 'jest' } });
+}
+
+/** Child processes of `pid` (mediasoup workers are the API's only children). */
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/** Running (a zombie has exited; only its parent's reaping is left). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+console.log(realWorker.path ? `sigterm: real worker at ${realWorker.path}` : `sigterm: real worker: skipped (worker shutdown check) — ${realWorker.detail}`);
 
 describe('the API process', () => {
   let api: Awaited<ReturnType<typeof startApi>> | undefined;
@@ -77,7 +70,7 @@ describe('the API process', () => {
     api = await startApi({ SHUTDOWN_DRAIN_MS: '8000', LOG_LEVEL: 'debug' });
     const url = `ws://127.0.0.1:${api.port}/ws`;
     const alice = await TestClient.authenticated(url, await token('alice'));
-    await joinRoom(alice, 'r', { send: false, recv: false });
+    await joinWithoutMedia(alice, 'r');
     const bob = await TestClient.authenticated(url, await token('bob'));
 
     api.child.kill('SIGTERM');
@@ -105,7 +98,7 @@ describe('the API process', () => {
   it('exits 0 after SHUTDOWN_DRAIN_MS when peers stay; LOG_LEVEL sets the level', async () => {
     api = await startApi({ SHUTDOWN_DRAIN_MS: '800', LOG_LEVEL: 'warn' });
     const alice = await TestClient.authenticated(`ws://127.0.0.1:${api.port}/ws`, await token('alice'));
-    await joinRoom(alice, 'r', { send: false, recv: false });
+    await joinWithoutMedia(alice, 'r');
     const sent = Date.now();
     api.child.kill('SIGTERM');
     const exit = await api.exited;
@@ -115,6 +108,17 @@ describe('the API process', () => {
     const levels = api.output().split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { level: number }).level);
     expect(levels.length).toBeGreaterThan(0); // the drain's warnings
     expect(Math.min(...levels)).toBeGreaterThanOrEqual(40);
+  });
+
+  (realWorker.path ? it : it.skip)('stops its mediasoup workers before it exits on SIGTERM (real worker)', async () => {
+    api = await startApi({ SHUTDOWN_DRAIN_MS: '500', MEDIASOUP_NUM_WORKERS: '2' });
+    const workers = childPids(api.child.pid as number);
+    expect(workers).toHaveLength(2);
+    api.child.kill('SIGTERM');
+    const exit = await api.exited;
+    expect(exit.code).toBe(0);
+    // Checked right at the exit event: no worker outlives the process.
+    expect(workers.filter(alive)).toEqual([]);
   });
 
   it('refuses to start with a bad configuration value, naming the variable', async () => {

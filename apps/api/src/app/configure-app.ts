@@ -7,6 +7,13 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { SignalingWsAdapter } from '../signaling/signaling-ws.adapter';
 import { SignalingGateway } from '../signaling/signaling.gateway';
 
+/** Paths the API itself answers: never shadowed by the web app's files or its SPA fallback. */
+export const SERVER_PATHS = ['/api', '/health', '/metrics', SIGNALING_PATH] as const;
+
+export function isServerPath(requestPath: string): boolean {
+  return SERVER_PATHS.some((p) => requestPath === p || requestPath.startsWith(`${p}/`));
+}
+
 /** Everything main.ts and the protocol tests both need on an app before `listen()`. */
 export function configureApp(app: NestExpressApplication): void {
   const config = app.get<AppConfig>(APP_CONFIG);
@@ -21,9 +28,11 @@ export function configureApp(app: NestExpressApplication): void {
     const root = path.resolve(config.webRoot);
     app.useStaticAssets(root, { index: 'index.html' });
     const index = path.join(root, 'index.html');
-    // SPA fallback: client-side routes load index.html; API and signaling paths never do.
-    app.use((req: { method: string; path: string; accepts(type: string): unknown }, res: { sendFile(file: string): void }, next: () => void) => {
-      if (req.method !== 'GET' || req.path.startsWith('/api/') || req.path === SIGNALING_PATH || !req.accepts('html') || !existsSync(index)) return next();
+    // SPA fallback: a browser navigating to a client-side route gets index.html;
+    // the server's own paths (API, health, metrics, signaling) never do.
+    app.use((req: { method: string; path: string; headers: Record<string, string | string[] | undefined> }, res: { sendFile(file: string): void }, next: () => void) => {
+      const accept = String(req.headers['accept'] ?? '');
+      if (req.method !== 'GET' || isServerPath(req.path) || !accept.includes('text/html') || !existsSync(index)) return next();
       res.sendFile(index);
     });
   }

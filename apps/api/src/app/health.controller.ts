@@ -26,7 +26,7 @@ export class HealthController {
     return {
       status: 'ok',
       mediaAvailable: this.mediasoup.available,
-      media: this.mediasoup.unavailable ?? this.mediasoup.workerResolution.detail,
+      media: this.mediasoup.unavailable ?? `${this.mediasoup.liveWorkerCount} mediasoup worker(s) running`,
       workers: this.mediasoup.liveWorkerCount,
       rooms: this.rooms.all().length,
       draining: this.shutdown.draining,

@@ -27,7 +27,7 @@ describe('loadConfig', () => {
 
   it('documents every variable it reads', () => {
     const declared = Object.keys(new EnvironmentVariables());
-    const documented = CONFIG_VARIABLES.map((v) => v.name).filter((n) => n !== 'MEDIASOUP_WORKER_BIN');
+    const documented = CONFIG_VARIABLES.map((v) => v.name);
     for (const name of declared) expect(documented).toContain(name);
   });
 
@@ -37,6 +37,24 @@ describe('loadConfig', () => {
       if (v.default.startsWith('(') || v.default === 'CPU count') continue;
       expect([v.name, JSON.stringify(actual[v.name])]).toEqual([v.name, /^[[{]/.test(v.default) ? v.default : JSON.stringify(/^\d+$/.test(v.default) ? Number(v.default) : v.default === 'false' ? false : v.default)]);
     }
+  });
+
+  it('says once that a number is expected, not every range it would also miss', () => {
+    let message = '';
+    try {
+      loadConfig({ ...base, PORT: 'abc' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('invalid configuration:\n  PORT="abc": PORT must be an integer number');
+    expect(() => loadConfig({ ...base, PORT: '70000' })).toThrow(/PORT=70000: PORT must not be greater than 65535/);
+  });
+
+  it('takes an executable MEDIASOUP_WORKER_BIN and NODE_ENV=development', () => {
+    const config = loadConfig({ ...base, MEDIASOUP_WORKER_BIN: process.execPath, NODE_ENV: 'development' });
+    expect(config.media.workerBin).toBe(process.execPath);
+    expect(config.development).toBe(true);
+    expect(loadConfig(base).development).toBe(false);
   });
 
   it.each([
@@ -55,6 +73,8 @@ describe('loadConfig', () => {
     [{ TURN_URLS: 'stun:x', TURN_SHARED_SECRET: 'secret-123' }, /TURN_URLS: "stun:x"/],
     [{ TURN_SHARED_SECRET: 'secret-123' }, /TURN_SHARED_SECRET is set but TURN_URLS is empty/],
     [{ TURN_URLS: 'turn:t', TURN_SHARED_SECRET: 'secret-123', TURN_CREDENTIAL_TTL_S: '5' }, /TURN_CREDENTIAL_TTL_S=5/],
+    [{ MEDIASOUP_WORKER_BIN: '/nonexistent/mediasoup-worker' }, /MEDIASOUP_WORKER_BIN="\/nonexistent\/mediasoup-worker": not an executable file/],
+    [{ MEDIASOUP_WORKER_BIN: '/tmp' }, /MEDIASOUP_WORKER_BIN="\/tmp": not an executable file/],
   ])('names the bad variable: %j', (env, message) => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
@@ -88,6 +88,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) LOG_LEVEL = 'info';
   @IsOptional() @IsString() WEB_ROOT?: string;
+  @IsOptional() @IsString() MEDIASOUP_WORKER_BIN?: string;
   @Transform(toInt) @IsInt() @Min(1) @Max(256) MEDIASOUP_NUM_WORKERS = Math.max(1, cpus().length);
   @IsIn(['debug', 'warn', 'error', 'none']) MEDIASOUP_LOG_LEVEL: 'debug' | 'warn' | 'error' | 'none' = 'warn';
   @IsIP() RTC_LISTEN_IP = '127.0.0.1';
@@ -133,7 +134,11 @@ export interface AppConfig {
   port: number;
   logLevel: string;
   webRoot?: string;
+  /** NODE_ENV=development (`npm start`): clients are told the server-side fix for missing media. */
+  development: boolean;
   media: {
+    /** MEDIASOUP_WORKER_BIN as configured (checked to be an executable file); unset: resolved by media/worker-bin.ts. */
+    workerBin?: string;
     numWorkers: number;
     logLevel: 'debug' | 'warn' | 'error' | 'none';
     listenIp: string;
@@ -173,9 +178,20 @@ export interface AppConfig {
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
+/**
+ * Constraints that say what kind of value is expected: when one of them fails,
+ * it is the only message (`PORT="abc"` is not a number; its range is beside the point).
+ */
+const TYPE_CONSTRAINTS = ['isInt', 'isBoolean', 'isIn', 'isIp', 'isUrl', 'isString'];
+
 function describe(errors: ValidationError[]): string {
   return errors
-    .map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`)
+    .map((e) => {
+      const constraints = e.constraints ?? {};
+      const typeFailure = TYPE_CONSTRAINTS.find((c) => c in constraints);
+      const messages = typeFailure ? [constraints[typeFailure]] : Object.values(constraints);
+      return `${e.property}=${JSON.stringify(e.value)}: ${messages.join('; ')}`;
+    })
     .join('\n  ');
 }
 
@@ -193,6 +209,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
   if (!isIceServerList(vars.ICE_SERVERS)) problems.push(`ICE_SERVERS: must be a JSON array of {urls, username?, credential?}`);
   if ((vars.RTC_LISTEN_IP === '0.0.0.0' || vars.RTC_LISTEN_IP === '::') && !vars.RTC_ANNOUNCED_ADDRESS) {
     problems.push(`RTC_LISTEN_IP=${vars.RTC_LISTEN_IP} needs RTC_ANNOUNCED_ADDRESS: clients cannot reach a wildcard address`);
+  }
+  if (vars.MEDIASOUP_WORKER_BIN && !isExecutableFile(vars.MEDIASOUP_WORKER_BIN)) {
+    problems.push(`MEDIASOUP_WORKER_BIN=${JSON.stringify(vars.MEDIASOUP_WORKER_BIN)}: not an executable file; point it at a mediasoup-worker binary or unset it to use the default search`);
   }
   if (vars.RTC_MIN_PORT > vars.RTC_MAX_PORT) problems.push(`RTC_MIN_PORT=${vars.RTC_MIN_PORT} is above RTC_MAX_PORT=${vars.RTC_MAX_PORT}`);
   const chunkWire = Math.ceil(vars.FILE_CHUNK_BYTES / 3) * 4 + 1024;
@@ -218,7 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
     port: vars.PORT,
     logLevel: vars.LOG_LEVEL,
     webRoot: vars.WEB_ROOT,
+    development: env['NODE_ENV'] === 'development',
     media: {
+      workerBin: vars.MEDIASOUP_WORKER_BIN,
       numWorkers: vars.MEDIASOUP_NUM_WORKERS,
       logLevel: vars.MEDIASOUP_LOG_LEVEL,
       listenIp: vars.RTC_LISTEN_IP,
@@ -323,6 +344,15 @@ function isIceServerList(value: unknown): value is IceServer[] {
         (typeof (s as IceServer).urls === 'string' || (Array.isArray((s as IceServer).urls) && (s as { urls: unknown[] }).urls.every((u) => typeof u === 'string'))),
     )
   );
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function defaultRandomSecret(): string {

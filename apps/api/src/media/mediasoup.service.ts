@@ -103,9 +103,18 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     return this.unavailableReason === null;
   }
 
-  /** Why media is unavailable (null when it is available). */
+  /**
+   * Why media is unavailable (null when it is available), as clients and the
+   * public health endpoints may read it: the server's file paths and the fix
+   * stay in the log, except with NODE_ENV=development, where the reader is the
+   * developer running the server and is told what to do.
+   */
   get unavailable(): string | null {
-    return this.unavailableReason;
+    if (this.unavailableReason === null) return null;
+    if (this.config.development) return this.unavailableReason;
+    return this.workers.length === 0 && this.resolution.path === null
+      ? 'this server has no mediasoup media worker installed; its operator has the details in the server log'
+      : 'no mediasoup media worker is running on this server right now';
   }
 
   get workerResolution(): WorkerBinResolution {
@@ -134,7 +143,8 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
 
   /** Throws `media_unavailable` with the reason when there is no worker. */
   assertAvailable(): void {
-    if (this.unavailableReason !== null) throw new SignalingError('media_unavailable', this.unavailableReason);
+    const reason = this.unavailable;
+    if (reason !== null) throw new SignalingError('media_unavailable', reason);
   }
 
   /** Called with the worker's index when a worker dies; rooms on it must be reset. */
@@ -277,10 +287,33 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /**
+   * Closes every worker and waits until its process has exited, so that no
+   * worker outlives the API (a process manager restarting us would otherwise
+   * find the RTC ports still taken). One that ignores the close is killed.
+   */
   private async closeWorkers(): Promise<void> {
-    for (const entry of this.workers.splice(0)) {
-      entry.worker.removeAllListeners('died');
-      entry.worker.close();
-    }
+    await Promise.all(this.workers.splice(0).map((entry) => closeAndReap(entry.worker)));
   }
+}
+
+/** How long a closed worker gets to exit before it is sent SIGKILL. */
+const WORKER_EXIT_GRACE_MS = 2000;
+
+async function closeAndReap(worker: Worker): Promise<void> {
+  worker.removeAllListeners('died');
+  if (worker.subprocessClosed) return worker.close();
+  const exited = new Promise<void>((resolve) => worker.once('subprocessclose', () => resolve()));
+  worker.close();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), WORKER_EXIT_GRACE_MS)));
+  if (await Promise.race([exited.then(() => false), timedOut])) {
+    try {
+      process.kill(worker.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 500))]);
+  }
+  clearTimeout(timer);
 }

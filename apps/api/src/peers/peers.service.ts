@@ -111,6 +111,7 @@ export class PeersService implements OnModuleDestroy {
         limits: this.config.limits,
         iceServers: iceServersFor(this.config.media, id),
         mediaAvailable: this.mediasoup.available,
+        ...(this.mediasoup.unavailable !== null ? { mediaUnavailableReason: this.mediasoup.unavailable } : {}),
       },
     };
   }

@@ -4,6 +4,7 @@ import { createAppWith } from '../../src/app/testing/create-app-with';
 import { AuthService, type ConferClaims } from '../../src/auth/auth.service';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import { MediasoupService } from '../../src/media/mediasoup.service';
+import { howToSupply } from '../../src/media/worker-bin';
 import type { FakeCounts, FakeMediasoup } from '../../src/media/testing/fake-mediasoup';
 import { PeersService } from '../../src/peers/peers.service';
 import { RoomsService } from '../../src/rooms/rooms.service';
@@ -49,7 +50,7 @@ export class TestServer {
     const config = loadConfig({ ...TEST_ENV, ...env });
     const source = backend
       ? backend.source()
-      : { resolve: () => ({ path: null, source: 'none' as const, detail: 'disabled for this test' }), load: () => Promise.reject(new Error('no worker')) };
+      : { resolve: () => ({ path: null, source: 'none' as const, detail: `no mediasoup-worker found (hidden for this test); ${howToSupply('3.27.1')}` }), load: () => Promise.reject(new Error('no worker')) };
     const app = await createAppWith(config, source);
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;

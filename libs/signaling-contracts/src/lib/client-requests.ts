@@ -54,6 +54,11 @@ export interface AuthenticateResult {
   iceServers: IceServer[];
   /** False when the server has no mediasoup worker: media requests will fail with `media_unavailable`. */
   mediaAvailable: boolean;
+  /**
+   * When `mediaAvailable` is false: why, in a sentence for the user. In development
+   * (`NODE_ENV=development`) it also says how to give the server a worker.
+   */
+  mediaUnavailableReason?: string;
 }
 
 export interface GetRouterRtpCapabilitiesParams {

@@ -120,10 +120,15 @@ export class FakeWorker extends FakeEntity {
     return { ru_utime: 10 * (this.routers.size + 1), ru_stime: 5 };
   }
 
+  /** As mediasoup: true once the (here imaginary) process has exited. */
+  subprocessClosed = false;
+
   close(): void {
     if (this.closed) return;
     for (const router of [...this.routers]) router.workerClosed();
     this.markClosed();
+    // The real process exits a moment after the close notification.
+    setImmediate(() => this.processExited());
   }
 
   /** Test hook: the worker process dies, as mediasoup reports it (`died`, then everything closes). */
@@ -132,6 +137,12 @@ export class FakeWorker extends FakeEntity {
     this.died = true;
     this.close();
     this.emit('died', new Error(`[pid:${this.pid}, code:1, signal:null]`));
+  }
+
+  private processExited(): void {
+    if (this.subprocessClosed) return;
+    this.subprocessClosed = true;
+    this.emit('subprocessclose');
   }
 }
 

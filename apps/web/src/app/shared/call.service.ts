@@ -79,7 +79,8 @@ export class CallService {
       return false;
     }
     if (!this.session.mediaAvailable()) {
-      this.notify('info', 'Media unavailable: the server has no media worker right now. Chat, participants and file transfer still work.');
+      const why = this.session.mediaUnavailableReason() ?? 'the server has no media worker right now';
+      this.notify('info', `Media unavailable: ${why}. Chat, participants and file transfer still work.`);
       return true;
     }
     if (request.micOn) await this.attempt(() => this.session.enableMic(request.micDeviceId));

@@ -159,6 +159,8 @@ export class MediaSession {
   /** False when the server has no media worker: chat, peers and files still work. */
   readonly mediaAvailable = this.mediaAvailableCell.signal;
   readonly mediaAvailable$ = this.mediaAvailableCell.changes$;
+  /** The server's reason when media is unavailable (in development, with the fix); null otherwise. */
+  readonly mediaUnavailableReason = computed(() => (this.mediaAvailableCell.signal() ? null : (this.signaling.session()?.mediaUnavailableReason ?? null)));
   /** Other participants, in join order. */
   readonly remotePeers = this.peersCell.signal;
   readonly remotePeers$ = this.peersCell.changes$;

@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ApiProcess {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  exited: Promise<{ code: number | null; signal: string | null; at: number }>;
+  output(): string;
+}
+
+/**
+ * Runs the API as a process (`args` after the Node binary: the built
+ * `dist/apps/api/main.js`, or the sources through @swc-node/register) with only
+ * `env` and PATH in its environment. With `waitReady` it resolves once
+ * `/health/live` answers; otherwise at once (for processes expected to exit).
+ */
+export async function spawnApi(
+  args: string[],
+  env: Record<string, string>,
+  opts: { node?: string; waitReady?: boolean; port?: number } = {},
+): Promise<ApiProcess> {
+  const port = opts.port ?? (await freePort());
+  let output = '';
+  const child = spawn(opts.node ?? process.execPath, args, {
+    cwd: process.cwd(),
+    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null; at: number }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  const api: ApiProcess = { child, port, url: `http://127.0.0.1:${port}`, exited, output: () => output };
+  if (opts.waitReady === false) return api;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`API exited during start-up:\n${output}`);
+    try {
+      if ((await fetch(`${api.url}/health/live`)).ok) return api;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`API did not start within 20 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
