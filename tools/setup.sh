@@ -32,13 +32,23 @@ elif [ -x "$SYSTEM_WORKER" ]; then
 elif [ -x "$PACKAGE_WORKER" ]; then
   echo "[setup] mediasoup worker: $PACKAGE_WORKER (mediasoup prebuilt)"
 elif [ ! -f "$ROOT/node_modules/.confer-worker-fetch-tried" ]; then
-  echo "[setup] no mediasoup worker yet: running mediasoup's postinstall to fetch its prebuilt binary"
-  if timeout 900 npm rebuild mediasoup --loglevel=error >"$ROOT/node_modules/.confer-worker-fetch.log" 2>&1 \
+  echo "[setup] no mediasoup worker yet: fetching mediasoup's prebuilt binary"
+  # Ask first, with a short timeout: offline, mediasoup's postinstall would fall
+  # back to building the worker from source, which fails slowly without internet.
+  if ! probe="$(node tools/worker-prebuilt-reachable.mjs)"; then
+    echo "$probe" > "$ROOT/node_modules/.confer-worker-fetch.log"
+    fetched=false
+  elif timeout 900 npm rebuild mediasoup --loglevel=error >"$ROOT/node_modules/.confer-worker-fetch.log" 2>&1 \
      && [ -x "$PACKAGE_WORKER" ]; then
+    fetched=true
+  else
+    fetched=false
+  fi
+  if [ "$fetched" = true ]; then
     echo "[setup] mediasoup worker: $PACKAGE_WORKER (fetched)"
   else
     touch "$ROOT/node_modules/.confer-worker-fetch-tried"
-    echo "[setup] WARNING: no mediasoup worker could be fetched or built (log: node_modules/.confer-worker-fetch.log)."
+    echo "[setup] WARNING: no mediasoup worker could be fetched or built: $(head -c 300 "$ROOT/node_modules/.confer-worker-fetch.log" | tail -n 1) (log: node_modules/.confer-worker-fetch.log)."
     echo "[setup]   The app still starts, but media requests answer 'media_unavailable'."
     echo "[setup]   Supply one: set MEDIASOUP_WORKER_BIN=/abs/path/to/mediasoup-worker (built for mediasoup $MEDIASOUP_VERSION)"
     echo "[setup]   or install it at $SYSTEM_WORKER"

@@ -100,7 +100,7 @@ describe('production build refuses to start, with one clear message', () => {
       const { code, output } = await refused(production(), { port });
       expect(code).toBe(1);
       expect(output).toContain(`cannot listen on 127.0.0.1:${port}: the port is already in use`);
-      expect(output).not.toMatch(/successfully started|    at /);
+      expect(output).not.toMatch(/successfully started|\n\s+at /);
     } finally {
       holder.close();
     }

@@ -153,7 +153,7 @@ export function mediasoupWorkerPids(parentPid: number): number[] {
  * web app; waits for /api/health. Pass the same port and secret to restart it
  * without invalidating the participants' tokens.
  */
-export async function startApi(options: { port?: number; secret?: string } = {}): Promise<Api & { port: number; secret: string }> {
+export async function startApi(options: { port?: number; secret?: string; devTokens?: boolean } = {}): Promise<Api & { port: number; secret: string }> {
   const port = options.port ?? (await freePort());
   const secret = options.secret ?? randomBytes(24).toString('hex');
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -164,7 +164,9 @@ export async function startApi(options: { port?: number; secret?: string } = {})
       ...process.env,
       HOST: '127.0.0.1',
       PORT: String(port),
-      DEV_TOKENS: 'true',
+      // Production-like (no dev tokens, NODE_ENV=production) when asked, as a portal deployment runs it.
+      DEV_TOKENS: options.devTokens === false ? 'false' : 'true',
+      ...(options.devTokens === false ? { NODE_ENV: 'production', MEDIASOUP_NUM_WORKERS: '1' } : {}),
       JWT_SECRET: secret,
       WEB_ROOT,
       RTC_LISTEN_IP: '127.0.0.1',

@@ -16,6 +16,7 @@ import {
   mediasoupWorkerPids,
   newContext,
   pidOwningUdpPort,
+  startApi,
   type Participant,
   type Results,
 } from './harness';
@@ -496,6 +497,49 @@ export async function runScenarios({ browser, baseUrl, results, mediaSkip, media
       if (!text || !/denied/i.test(text)) throw new Error(`unexpected message: ${text}`);
     } finally {
       await context.close();
+    }
+  });
+
+  await results.run('join screen: while the browser waits for camera/microphone permission, it says so (not a black box); no console errors', null, async () => {
+    // The permission prompt left open: getUserMedia neither resolves nor rejects.
+    const pending = `navigator.mediaDevices.getUserMedia = () => new Promise(() => undefined);`;
+    const { context, page } = await newContext(browser, baseUrl, pending);
+    const consoleErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || /pattern attribute/i.test(m.text())) consoleErrors.push(m.text());
+    });
+    try {
+      await page.goto('/');
+      const status = page.getByTestId('preview-status');
+      await status.and(page.locator('[data-state="waiting"]')).waitFor({ timeout: 6000 });
+      const text = (await status.textContent()) ?? '';
+      if (!/allow access to your camera and microphone/i.test(text)) throw new Error(`unexpected preview text: ${text}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'join-waiting-permission.png') });
+      // Turning the camera off while the prompt is open: the preview says so, and joining stays possible.
+      await page.getByTestId('camera-on').uncheck();
+      await page.getByTestId('display-name').fill('Ada');
+      if (await page.getByTestId('join-button').isDisabled()) throw new Error('join disabled while the permission prompt is open');
+      // The room field's pattern compiles under the "v" flag (the browser logs and ignores an invalid one).
+      await page.getByTestId('room-id').fill('bad room!');
+      if (await page.getByTestId('room-id').evaluate((el) => (el as HTMLInputElement).validity.patternMismatch) !== true) throw new Error('room pattern not applied by the browser');
+      if (consoleErrors.length) throw new Error(`console errors: ${consoleErrors.join(' | ')}`);
+    } finally {
+      await context.close();
+    }
+  });
+
+  await results.run('join screen on a production server (no dev tokens) without a token: says to open Confer from the portal; the preview still starts', null, async () => {
+    const prod = await startApi({ devTokens: false });
+    const { context, page } = await newContext(browser, prod.baseUrl);
+    try {
+      await page.goto('/');
+      const alert = await page.getByTestId('no-token').textContent({ timeout: 6000 });
+      if (!/open Confer from your company portal/.test(alert ?? '')) throw new Error(`unexpected notice: ${alert}`);
+      await eventually(() => page.evaluate(() => (document.querySelector('video')?.videoWidth ?? 0) > 0), 'camera preview did not play');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'join-no-token.png') });
+    } finally {
+      await context.close();
+      await prod.stop();
     }
   });
 

@@ -1,5 +1,6 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MediasoupService } from '../media/mediasoup.service';
 import { RoomsService } from '../rooms/rooms.service';
@@ -19,11 +20,14 @@ export class HealthController {
     private readonly mediasoup: MediasoupService,
     private readonly rooms: RoomsService,
     private readonly shutdown: ShutdownState,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get(['health', 'api/health'])
-  summary(): { status: 'ok'; mediaAvailable: boolean; media: string; workers: number; rooms: number; draining: boolean } {
+  summary(): { status: 'ok'; mediaAvailable: boolean; media: string; workers: number; rooms: number; draining: boolean; devTokens: boolean } {
     return {
+      // The join screen warns "open Confer from your portal" up front when there are no dev tokens.
+      devTokens: this.config.auth.devTokens,
       status: 'ok',
       mediaAvailable: this.mediasoup.available,
       media: this.mediasoup.unavailable ?? `${this.mediasoup.liveWorkerCount} mediasoup worker(s) running`,

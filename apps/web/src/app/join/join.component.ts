@@ -5,6 +5,15 @@ import { TokenService } from '../shared/token.service';
 
 const NAME_KEY = 'confer:displayName';
 
+/**
+ * How long the preview may say "Starting camera…" before it tells the user the
+ * browser is waiting for them (a permission prompt) or for a busy device.
+ */
+export const PREVIEW_WAIT_HINT_MS = 2500;
+
+/** The preview box: off, starting, waiting for the user's permission (or the device), on, or failed. */
+export type PreviewState = 'off' | 'starting' | 'waiting' | 'on' | 'failed';
+
 /** Name, room, camera/mic preview with device pickers, then "Join". */
 @Component({
   selector: 'cf-join',
@@ -26,6 +35,12 @@ export class JoinComponent implements OnInit {
   protected readonly cameraDeviceId = signal<string | undefined>(undefined);
   protected readonly previewTracks = signal<MediaStreamTrack[]>([]);
   protected readonly previewError = signal<string | null>(null);
+  protected readonly previewState = signal<PreviewState>('off');
+  /** True when the portal handed over no token and this server issues no development tokens. */
+  protected readonly noToken = signal(false);
+  /** Bumped by every start/stop: a capture that resolves after a newer request is stopped, not shown. */
+  private previewGeneration = 0;
+  private waitHint: ReturnType<typeof setTimeout> | null = null;
   protected readonly joining = signal(false);
   protected readonly notices = this.call.notices;
   protected readonly nameValid = computed(() => this.displayName().trim().length > 0 && this.displayName().trim().length <= 64);
@@ -39,6 +54,7 @@ export class JoinComponent implements OnInit {
 
   ngOnInit(): void {
     void this.startPreview();
+    void this.checkToken();
   }
 
   protected setName(value: string): void {
@@ -90,22 +106,52 @@ export class JoinComponent implements OnInit {
 
   private async startPreview(): Promise<void> {
     this.stopPreview();
+    const generation = this.previewGeneration;
     this.previewError.set(null);
     const audio = this.micOn() ? (this.micDeviceId() ?? true) : false;
     const video = this.cameraOn() ? (this.cameraDeviceId() ?? true) : false;
     if (!audio && !video) return;
+    this.previewState.set('starting');
+    // getUserMedia waits as long as the browser's permission prompt is open: say so.
+    this.waitHint = setTimeout(() => this.previewState() === 'starting' && this.previewState.set('waiting'), PREVIEW_WAIT_HINT_MS);
     try {
       const stream = await this.devices.preview({ audio, video });
+      if (generation !== this.previewGeneration) {
+        // Toggled, re-picked or joined meanwhile: this capture is no longer wanted.
+        for (const track of stream.getTracks()) track.stop();
+        return;
+      }
+      this.clearWaitHint();
       this.previewTracks.set(stream.getTracks());
+      this.previewState.set('on');
     } catch (error) {
+      if (generation !== this.previewGeneration) return;
+      this.clearWaitHint();
       this.previewError.set(describeError(error));
+      this.previewState.set('failed');
       await this.devices.refresh().catch(() => undefined);
     }
   }
 
   private stopPreview(): void {
+    this.previewGeneration++;
+    this.clearWaitHint();
     for (const track of this.previewTracks()) track.stop();
     this.previewTracks.set([]);
+    this.previewState.set('off');
+  }
+
+  private clearWaitHint(): void {
+    if (this.waitHint) clearTimeout(this.waitHint);
+    this.waitHint = null;
+  }
+
+  /** Tells the user up front when joining cannot work: no token from the portal and no development tokens. */
+  private async checkToken(): Promise<void> {
+    if (this.tokens.hasHandedOverToken) return;
+    const available = await this.tokens.devTokensAvailable();
+    // A portal may still post a token (iframe embedding): only warn when none came meanwhile.
+    this.noToken.set(available === false && !this.tokens.hasHandedOverToken);
   }
 }
 

@@ -68,6 +68,21 @@ export class TokenService {
     return body.token;
   }
 
+  /**
+   * Whether this server issues development tokens (`DEV_TOKENS=true`), from
+   * `GET /api/health`; null when that cannot be told (server unreachable).
+   */
+  async devTokensAvailable(): Promise<boolean | null> {
+    try {
+      const response = await fetch('/api/health', { headers: { accept: 'application/json' } });
+      if (!response.ok) return null;
+      const body = (await response.json()) as { devTokens?: unknown };
+      return typeof body.devTokens === 'boolean' ? body.devTokens : null;
+    } catch {
+      return null;
+    }
+  }
+
   private readFragment(): void {
     const hash = globalThis.location?.hash ?? '';
     if (!hash.includes('token=')) return;
