@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CLOSE_CODES, PROTOCOL_VERSION, type ErrorResponseMessage } from '@confer/signaling-contracts';
 import { SignJWT } from 'jose';
 import { backends, backendsBanner, type Backend } from './support/backends';
+import { CLIENT_DTLS, sendRtpParameters } from './support/rtp';
 import { joinRoom, produce } from './support/scenario';
 import { TestClient } from './support/test-client';
 import { TestServer } from './support/test-server';
@@ -105,7 +106,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('errors and limits agai
         rtpCapabilities: { codecs: [{ kind: 'audio' }] },
       });
       expect(badCaps.code).toBe('invalid_request');
-      const recvProduce = await c.requestError('produce', { transportId: j.recvTransportId, kind: 'audio', rtpParameters: { codecs: [] }, appData: { source: 'mic' } });
+      const recvProduce = await c.requestError('produce', { transportId: j.recvTransportId, kind: 'audio', rtpParameters: sendRtpParameters('audio', j.caps), appData: { source: 'mic' } });
       expect(recvProduce.code).toBe('invalid_state');
       expect((await c.requestError('produce', { transportId: j.sendTransportId, kind: 'audio', rtpParameters: {}, appData: { source: 'tv' } })).code).toBe('invalid_request');
     });
@@ -176,7 +177,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('errors and limits agai
       expect(full.reason).toMatch(/full/);
       expect((await a.requestError('createWebRtcTransport', { direction: 'send' })).code).toBe('limit_exceeded');
       await produce(ja, 'audio');
-      expect((await a.requestError('produce', { transportId: ja.sendTransportId, kind: 'video', rtpParameters: {}, appData: { source: 'webcam' } })).code).toBe('limit_exceeded');
+      expect((await a.requestError('produce', { transportId: ja.sendTransportId, kind: 'video', rtpParameters: sendRtpParameters('video', ja.caps), appData: { source: 'webcam' } })).code).toBe('limit_exceeded');
       expect((await a.requestError('chatMessage', { text: 'x'.repeat(11) })).code).toBe('limit_exceeded');
       await a.request('chatMessage', { text: 'x'.repeat(10) });
     });
@@ -210,7 +211,8 @@ describe('without a mediasoup worker', () => {
     expect(health.media).not.toMatch(/\//);
     for (const c of [alice, bob]) await c.request('join', { roomId: 'r', displayName: c.peerId, device: { flag: 'x', name: 'x' } });
     expect((await alice.requestError('createWebRtcTransport', { direction: 'send' })).code).toBe('media_unavailable');
-    expect((await alice.requestError('produce', { transportId: 'x', kind: 'audio', rtpParameters: {}, appData: { source: 'mic' } })).code).toBe('media_unavailable');
+    const opus = { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 1111 }] };
+    expect((await alice.requestError('produce', { transportId: 'x', kind: 'audio', rtpParameters: opus, appData: { source: 'mic' } })).code).toBe('media_unavailable');
     await alice.request('chatMessage', { text: 'no media, still chatting' });
     await bob.waitForNotification('chatMessage');
   });

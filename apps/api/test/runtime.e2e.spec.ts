@@ -116,6 +116,7 @@ describe('runtime: origins, health, drain', () => {
             if (started++ > 0) await held;
             return fake.createWorker(settings);
           },
+          kill: (worker) => fake.kill(worker),
         }),
       }),
     };

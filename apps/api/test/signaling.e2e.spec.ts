@@ -1,5 +1,6 @@
 import { CLOSE_CODES, PROTOCOL_VERSION } from '@confer/signaling-contracts';
 import { backends, backendsBanner, fakeBackend, type Backend } from './support/backends';
+import { CLIENT_DTLS, sendRtpParameters } from './support/rtp';
 import { joinRoom, produce } from './support/scenario';
 import { TestClient } from './support/test-client';
 import { TestServer } from './support/test-server';
@@ -163,7 +164,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('signaling scenarios ag
       [bob, 'pauseProducer', { producerId }],
       [bob, 'closeProducer', { producerId }],
       [bob, 'getProducerStats', { producerId }],
-      [alice, 'connectWebRtcTransport', { transportId: b.sendTransportId, dtlsParameters: { fingerprints: [] } }],
+      [alice, 'connectWebRtcTransport', { transportId: b.sendTransportId, dtlsParameters: CLIENT_DTLS }],
       [alice, 'restartIce', { transportId: b.recvTransportId }],
       [alice, 'pauseConsumer', { consumerId }],
       [alice, 'resumeConsumer', { consumerId }],
@@ -178,7 +179,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('signaling scenarios ag
     const produceOnOthers = await bob.requestError('produce', {
       transportId: a.sendTransportId,
       kind: 'audio',
-      rtpParameters: {},
+      rtpParameters: sendRtpParameters('audio', a.caps),
       appData: { source: 'mic' },
     });
     expect(produceOnOthers.code).toBe('forbidden');

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   SignalingError,
@@ -35,6 +36,7 @@ import type { Peer, TransportAppData } from '../peers/peer';
 import type { Room } from '../rooms/room';
 import { RoomsService } from '../rooms/rooms.service';
 import { MediasoupService, type RoomMedia } from './mediasoup.service';
+import { TransportListeners } from './transport-listeners';
 
 type Owned = 'transports' | 'producers' | 'consumers' | 'dataProducers' | 'dataConsumers';
 const OWNED_LABEL: Record<Owned, string> = {
@@ -102,16 +104,17 @@ export class MediaService {
       appData: { peerId: peer.id, direction: params.direction, workerIndex: slot.workerIndex },
     } as WebRtcTransportOptions<TransportAppData>;
     const transport = await router.createWebRtcTransport<TransportAppData>(options);
-    if (peer.roomId !== room.id || room.closed) {
-      transport.close();
+    if (peer.roomId !== room.id || room.closed || peer.closed) {
+      this.mediasoup.closeQuietly(transport);
       throw new SignalingError('invalid_state', 'left the room while the transport was being created');
     }
+    transport.appData.listeners = new TransportListeners();
     peer.transports.set(transport.id, transport);
     transport.observer.once('close', () => peer.transports.delete(transport.id));
     transport.on('dtlsstatechange', (state) => {
       if (state === 'failed' || state === 'closed') {
         this.logger.warn(`transport dtls ${state} | peer=${peer.id} transport=${transport.id}`);
-        transport.close();
+        this.mediasoup.closeQuietly(transport);
       }
     });
     if (media.maxIncomingBitrate > 0) {
@@ -132,7 +135,15 @@ export class MediaService {
 
   async connectWebRtcTransport(peer: Peer, { transportId, dtlsParameters }: ConnectWebRtcTransportParams): Promise<Empty> {
     const transport = this.owned(peer, 'transports', transportId);
-    await transport.connect({ dtlsParameters: dtlsParameters as DtlsParameters });
+    // The worker accepts one connect per transport; a second is the client's mistake.
+    if (transport.appData.connected) throw new SignalingError('invalid_state', `transport ${transportId} is already connected`);
+    transport.appData.connected = true;
+    try {
+      await transport.connect({ dtlsParameters: dtlsParameters as DtlsParameters });
+    } catch (error) {
+      transport.appData.connected = false;
+      throw error;
+    }
     return ok;
   }
 
@@ -150,13 +161,27 @@ export class MediaService {
     const max = this.config.limits.maxProducersPerPeer;
     if (peer.producers.size >= max) throw new SignalingError('limit_exceeded', `at most ${max} producers per peer`);
 
-    const producer = await transport.produce({
-      kind: params.kind,
-      rtpParameters: params.rtpParameters as MsRtpParameters,
-      paused: params.paused ?? false,
-      appData: { ...params.appData, peerId: peer.id },
-    });
-    if (producer.closed) throw new SignalingError('invalid_state', 'the transport closed while producing');
+    // SSRC / MID / RID collisions on this transport are refused here, as the worker would.
+    const listeners = transport.appData.listeners as TransportListeners;
+    const claim = `produce:${randomUUID()}`;
+    listeners.claimRtp(claim, params.rtpParameters);
+    let producer: Producer;
+    try {
+      producer = await transport.produce({
+        kind: params.kind,
+        rtpParameters: params.rtpParameters as MsRtpParameters,
+        paused: params.paused ?? false,
+        appData: { ...params.appData, peerId: peer.id },
+      });
+    } catch (error) {
+      listeners.releaseRtp(claim);
+      throw error;
+    }
+    producer.observer.once('close', () => listeners.releaseRtp(claim));
+    if (producer.closed || peer.closed || peer.roomId !== room.id) {
+      this.mediasoup.closeQuietly(producer);
+      throw new SignalingError('invalid_state', 'the transport or the room closed while producing');
+    }
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => peer.producers.delete(producer.id));
     producer.on('score', (score) => peer.channel.notify('producerScore', { producerId: producer.id, score }));
@@ -172,7 +197,7 @@ export class MediaService {
 
   closeProducer(peer: Peer, { producerId }: { producerId: string }): Empty {
     // Its consumers get `producerclose` and their owners `consumerClosed`.
-    this.owned(peer, 'producers', producerId).close();
+    this.mediasoup.closeQuietly(this.owned(peer, 'producers', producerId));
     return ok;
   }
 
@@ -218,13 +243,26 @@ export class MediaService {
     const transport = this.owned(peer, 'transports', params.transportId);
     if (transport.appData.direction !== 'send') throw new SignalingError('invalid_state', `transport ${transport.id} is not a send transport`);
     if (!transport.sctpParameters) throw new SignalingError('invalid_state', `transport ${transport.id} has no SCTP; create it with sctpCapabilities`);
-    const dataProducer = await transport.produceData({
-      sctpStreamParameters: params.sctpStreamParameters as SctpStreamParameters,
-      label: params.label,
-      protocol: params.protocol,
-      appData: { ...params.appData, peerId: peer.id },
-    });
-    if (dataProducer.closed) throw new SignalingError('invalid_state', 'the transport closed while producing data');
+    const listeners = transport.appData.listeners as TransportListeners;
+    const claim = `produceData:${randomUUID()}`;
+    listeners.claimStream(claim, params.sctpStreamParameters.streamId);
+    let dataProducer: DataProducer;
+    try {
+      dataProducer = await transport.produceData({
+        sctpStreamParameters: params.sctpStreamParameters as SctpStreamParameters,
+        label: params.label,
+        protocol: params.protocol,
+        appData: { ...params.appData, peerId: peer.id },
+      });
+    } catch (error) {
+      listeners.releaseStream(claim);
+      throw error;
+    }
+    dataProducer.observer.once('close', () => listeners.releaseStream(claim));
+    if (dataProducer.closed || peer.closed || peer.roomId !== room.id) {
+      this.mediasoup.closeQuietly(dataProducer);
+      throw new SignalingError('invalid_state', 'the transport or the room closed while producing data');
+    }
     peer.dataProducers.set(dataProducer.id, dataProducer);
     dataProducer.observer.once('close', () => peer.dataProducers.delete(dataProducer.id));
     this.logger.log(`produceData() | peer=${peer.id} label=${dataProducer.label} dataProducer=${dataProducer.id}`);
@@ -235,7 +273,7 @@ export class MediaService {
   }
 
   closeDataProducer(peer: Peer, { dataProducerId }: { dataProducerId: string }): Empty {
-    this.owned(peer, 'dataProducers', dataProducerId).close();
+    this.mediasoup.closeQuietly(this.owned(peer, 'dataProducers', dataProducerId));
     return ok;
   }
 
@@ -272,7 +310,15 @@ export class MediaService {
    * once the client answered `newConsumer`: a consumer resumed earlier would send
    * RTP before the client's consumer exists, and the first key frame would be lost.
    */
-  async createConsumer(consumerPeer: Peer, producerPeer: Peer, producer: Producer): Promise<void> {
+  createConsumer(consumerPeer: Peer, producerPeer: Peer, producer: Producer): Promise<void> {
+    // Runs detached from any request: nothing it throws may escape (an unhandled rejection ends the process).
+    return this.consume(consumerPeer, producerPeer, producer).catch((error: Error) => {
+      this.logger.error(`createConsumer() failed | peer=${consumerPeer.id} producer=${producer.id} error=${error.stack}`);
+      void this.mediasoup.probeWorkers('a consumer could not be created');
+    });
+  }
+
+  private async consume(consumerPeer: Peer, producerPeer: Peer, producer: Producer): Promise<void> {
     const rtpCapabilities = consumerPeer.rtpCapabilities as RtpCapabilities | undefined;
     const transport = consumerPeer.recvTransport();
     const room = consumerPeer.roomId ? this.rooms.get(consumerPeer.roomId) : undefined;
@@ -294,7 +340,10 @@ export class MediaService {
     } finally {
       consumerPeer.consuming.delete(producer.id);
     }
-    if (consumer.closed || consumerPeer.closed) return;
+    if (consumer.closed || consumerPeer.closed || consumerPeer.roomId !== room.id) {
+      this.mediasoup.closeQuietly(consumer);
+      return;
+    }
     consumerPeer.consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => consumerPeer.consumers.delete(consumer.id));
     const notify = consumerPeer.channel.notify.bind(consumerPeer.channel);
@@ -319,14 +368,21 @@ export class MediaService {
     } catch (error) {
       this.logger.warn(`newConsumer not accepted | peer=${consumerPeer.id} consumer=${consumer.id} error=${(error as Error).message}`);
       if (!consumer.closed) {
-        consumer.close();
+        this.mediasoup.closeQuietly(consumer);
         notify('consumerClosed', { consumerId: consumer.id });
       }
     }
   }
 
   /** Creates `consumerPeer`'s data consumer of `dataProducer` and announces it with `newDataConsumer`. */
-  async createDataConsumer(consumerPeer: Peer, producerPeer: Peer, dataProducer: DataProducer): Promise<void> {
+  createDataConsumer(consumerPeer: Peer, producerPeer: Peer, dataProducer: DataProducer): Promise<void> {
+    return this.consumeData(consumerPeer, producerPeer, dataProducer).catch((error: Error) => {
+      this.logger.error(`createDataConsumer() failed | peer=${consumerPeer.id} dataProducer=${dataProducer.id} error=${error.stack}`);
+      void this.mediasoup.probeWorkers('a data consumer could not be created');
+    });
+  }
+
+  private async consumeData(consumerPeer: Peer, producerPeer: Peer, dataProducer: DataProducer): Promise<void> {
     const transport = consumerPeer.recvTransport();
     const room = consumerPeer.roomId ? this.rooms.get(consumerPeer.roomId) : undefined;
     if (!consumerPeer.sctpCapabilities || !transport?.sctpParameters || !room?.media || dataProducer.closed) return;
@@ -342,7 +398,10 @@ export class MediaService {
     } finally {
       consumerPeer.consuming.delete(dataProducer.id);
     }
-    if (dataConsumer.closed || consumerPeer.closed) return;
+    if (dataConsumer.closed || consumerPeer.closed || consumerPeer.roomId !== room.id) {
+      this.mediasoup.closeQuietly(dataConsumer);
+      return;
+    }
     const dc = dataConsumer;
     consumerPeer.dataConsumers.set(dc.id, dc);
     dc.observer.once('close', () => consumerPeer.dataConsumers.delete(dc.id));
@@ -360,7 +419,7 @@ export class MediaService {
     } catch (error) {
       this.logger.warn(`newDataConsumer not accepted | peer=${consumerPeer.id} dataConsumer=${dc.id} error=${(error as Error).message}`);
       if (!dc.closed) {
-        dc.close();
+        this.mediasoup.closeQuietly(dc);
         consumerPeer.channel.notify('dataConsumerClosed', { dataConsumerId: dc.id });
       }
     }

@@ -5,6 +5,11 @@ import { resolveWorkerBin, type WorkerBinResolution } from './worker-bin';
 export interface MediasoupApi {
   version: string;
   createWorker<T extends AppData = AppData>(settings?: WorkerSettings<T>): Promise<Worker<T>>;
+  /**
+   * Ends a worker's process at once (SIGKILL), for a worker that cannot be
+   * closed through its channel; mediasoup then reports it `died`.
+   */
+  kill(worker: Worker): void;
 }
 
 /** Where MediasoupService gets mediasoup from: the real package, or a test double. */
@@ -23,6 +28,17 @@ export const realMediasoup: MediasoupApiSource = {
   async load(resolution) {
     // mediasoup fixes its worker path when first imported, so the variable must be set before.
     if (resolution.path) process.env['MEDIASOUP_WORKER_BIN'] = resolution.path;
-    return (await import('mediasoup')) as MediasoupApi;
+    const mediasoup = await import('mediasoup');
+    return {
+      version: mediasoup.version,
+      createWorker: (settings) => mediasoup.createWorker(settings),
+      kill(worker) {
+        try {
+          process.kill(worker.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      },
+    };
   },
 };

@@ -67,6 +67,10 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
   /** Consumers per worker index, supplied by RoomsService (it knows the peers). */
   private consumerCount: (workerIndex: number) => number = () => 0;
   private resolution: WorkerBinResolution = { path: null, source: 'none', detail: 'not initialised' };
+  private probing: Promise<number[]> | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  /** Workers killed because their channel stopped working (metrics, tests). */
+  private poisoned = 0;
   private unavailableReason: string | null = 'media not initialised';
 
   constructor(
@@ -85,6 +89,9 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
       this.api = await this.source.load(this.resolution);
       for (let index = 0; index < this.config.media.numWorkers; index++) await this.startWorker(index);
       this.unavailableReason = null;
+      // A channel can also be broken by a path no request reports (an event handler): look regularly.
+      this.probeTimer = setInterval(() => void this.probeWorkers('periodic check'), WORKER_PROBE_INTERVAL_MS);
+      this.probeTimer.unref();
       this.logger.log(`init() | ${this.workers.length} worker(s), mediasoup ${this.api.version}, worker ${this.resolution.detail}`);
     } catch (error) {
       this.unavailableReason = `mediasoup worker ${this.resolution.path} failed to start: ${(error as Error).message}`;
@@ -131,6 +138,11 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     return this.workers.filter((w) => !w.worker.closed).length;
   }
 
+  /** Workers killed since start because they stopped answering or their channel broke. */
+  get workersKilled(): number {
+    return this.poisoned;
+  }
+
   /** Workers that died since start (metrics). */
   get workerDeaths(): number {
     return this.deaths;
@@ -165,7 +177,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
       this.logger.debug(`createRoomMedia() | room=${roomId} worker=${entry.index} router=${router.id}`);
       return { router, activeSpeakerObserver, webRtcServer: entry.webRtcServer, workerIndex: entry.index };
     } catch (error) {
-      router.close();
+      this.closeQuietly(router);
       throw error;
     }
   }
@@ -237,7 +249,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     // call at the start of the graceful drain; the drain closes them at its end.
     for (const listener of process.listeners('SIGTERM')) if (!before.has(listener)) process.removeListener('SIGTERM', listener);
     if (this.closing) {
-      worker.close();
+      this.closeQuietly(worker);
       return;
     }
     const entry: WorkerEntry = { index, worker, routers: 0 };
@@ -253,7 +265,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
         });
       } catch (error) {
         // Not in the pool yet, so nothing else would ever close it.
-        worker.close();
+        this.closeQuietly(worker);
         throw error;
       }
     }
@@ -293,26 +305,93 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
    * find the RTC ports still taken). One that ignores the close is killed.
    */
   private async closeWorkers(): Promise<void> {
-    await Promise.all(this.workers.splice(0).map((entry) => closeAndReap(entry.worker)));
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    const api = this.api;
+    await Promise.all(this.workers.splice(0).map((entry) => closeAndReap(entry.worker, (w) => api?.kill(w))));
+  }
+
+  /**
+   * Closes a mediasoup object without letting an exception out: on a worker
+   * whose channel is poisoned, close() throws synchronously (it builds its
+   * request first). The failure is logged and the workers are probed, so a
+   * poisoned one is replaced instead of failing every peer's requests.
+   */
+  closeQuietly(object: { close(): void; closed: boolean; id?: string }): void {
+    if (object.closed) return;
+    try {
+      object.close();
+    } catch (error) {
+      this.logger.error(`close() threw | object=${object.id ?? '-'} error=${(error as Error).message}`);
+      this.probeWorkers('a close() threw');
+    }
+  }
+
+  /**
+   * Asks every live worker a cheap question (getResourceUsage). A worker whose
+   * request cannot even be built (poisoned channel: an earlier request threw
+   * half-way through serialization) or that does not answer within
+   * WORKER_PROBE_TIMEOUT_MS is killed: mediasoup reports it `died`, it is
+   * replaced and its rooms get `mediaReset`, as after a crash. Concurrent calls
+   * share one probe. Resolves with the indexes of the workers killed.
+   */
+  probeWorkers(reason: string): Promise<number[]> {
+    if (this.probing) return this.probing;
+    const api = this.api;
+    if (!api || this.closing) return Promise.resolve([]);
+    this.probing = (async () => {
+      const killed: number[] = [];
+      await Promise.all(
+        this.workers
+          .filter((w) => !w.worker.closed)
+          .map(async (entry) => {
+            let problem: string | null = null;
+            try {
+              const answer = entry.worker.getResourceUsage();
+              let timer: NodeJS.Timeout | undefined;
+              const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), WORKER_PROBE_TIMEOUT_MS)));
+              const outcome = await Promise.race([answer.then(() => 'ok' as const), late]);
+              clearTimeout(timer);
+              if (outcome === 'late') problem = `no answer within ${WORKER_PROBE_TIMEOUT_MS} ms`;
+            } catch (error) {
+              if (!entry.worker.closed) problem = (error as Error).message;
+            }
+            if (problem === null || entry.worker.closed || this.closing) return;
+            this.logger.error(`worker unusable, killing it | index=${entry.index} pid=${entry.worker.pid} reason=${reason} problem=${problem}`);
+            killed.push(entry.index);
+            this.poisoned++;
+            api.kill(entry.worker);
+          }),
+      );
+      return killed;
+    })().finally(() => {
+      this.probing = null;
+    });
+    return this.probing;
   }
 }
 
-/** How long a closed worker gets to exit before it is sent SIGKILL. */
+/** How long a closed worker gets to exit before it is killed. */
 const WORKER_EXIT_GRACE_MS = 2000;
+/** How often every worker is probed (see probeWorkers()). */
+const WORKER_PROBE_INTERVAL_MS = 5000;
+/** How long a probe waits for a worker's answer. */
+const WORKER_PROBE_TIMEOUT_MS = 3000;
 
-async function closeAndReap(worker: Worker): Promise<void> {
+async function closeAndReap(worker: Worker, kill: (worker: Worker) => void): Promise<void> {
   worker.removeAllListeners('died');
-  if (worker.subprocessClosed) return worker.close();
-  const exited = new Promise<void>((resolve) => worker.once('subprocessclose', () => resolve()));
-  worker.close();
+  const exited = worker.subprocessClosed ? Promise.resolve() : new Promise<void>((resolve) => worker.once('subprocessclose', () => resolve()));
+  let closedCleanly = true;
+  try {
+    worker.close();
+  } catch {
+    // A poisoned channel cannot even send the close: end the process instead.
+    closedCleanly = false;
+  }
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), WORKER_EXIT_GRACE_MS)));
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), closedCleanly ? WORKER_EXIT_GRACE_MS : 0)));
   if (await Promise.race([exited.then(() => false), timedOut])) {
-    try {
-      process.kill(worker.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    kill(worker);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 500))]);
   }
   clearTimeout(timer);

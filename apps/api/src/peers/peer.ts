@@ -8,6 +8,7 @@ import type {
   ServerRequests,
 } from '@confer/signaling-contracts';
 import type { Consumer, DataConsumer, DataProducer, Producer, WebRtcTransport } from 'mediasoup/types';
+import type { TransportListeners } from '../media/transport-listeners';
 import type { PeerLink } from './peer-link';
 
 /** The verified identity behind a connection, read from its token. */
@@ -27,8 +28,12 @@ export interface PeerChannel {
   close(code: number, reason: string): void;
 }
 
-/** `workerIndex`: the worker of the transport's router (a recv transport may be on a room's extra router). */
-export type TransportAppData = { peerId: string; direction: 'send' | 'recv'; workerIndex?: number };
+/**
+ * `workerIndex`: the worker of the transport's router (a recv transport may be on
+ * a room's extra router). `connected`: `connect()` was called (the worker takes
+ * one). `listeners`: SSRCs, MIDs, RIDs and SCTP streams its producers hold.
+ */
+export type TransportAppData = { peerId: string; direction: 'send' | 'recv'; workerIndex?: number; connected?: boolean; listeners?: TransportListeners };
 
 /**
  * One authenticated connection and everything it owns. Maps hold only live
@@ -82,14 +87,15 @@ export class Peer {
   }
 
   /**
-   * Closes every mediasoup object of the peer. Closing a transport closes its
-   * producers and consumers in mediasoup; the explicit loops catch objects whose
-   * transport already went.
+   * Closes every mediasoup object of the peer, each through `closeQuietly` (a
+   * close that throws must not stop the others, nor reach the caller). Closing a
+   * transport closes its producers and consumers in mediasoup; the explicit loops
+   * catch objects whose transport already went.
    */
-  closeMedia(): void {
-    for (const t of this.transports.values()) t.close();
-    for (const map of [this.producers, this.consumers, this.dataProducers, this.dataConsumers] as Map<string, { close(): void }>[]) {
-      for (const o of map.values()) o.close();
+  closeMedia(closeQuietly: (o: { close(): void; closed: boolean }) => void): void {
+    for (const t of [...this.transports.values()]) closeQuietly(t);
+    for (const map of [this.producers, this.consumers, this.dataProducers, this.dataConsumers] as Map<string, { close(): void; closed: boolean }>[]) {
+      for (const o of [...map.values()]) closeQuietly(o);
       map.clear();
     }
     this.transports.clear();

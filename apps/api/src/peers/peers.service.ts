@@ -167,7 +167,13 @@ export class PeersService implements OnModuleDestroy {
     const grace = this.config.auth.resumeGraceMs;
     if (grace > 0 && peer.roomId && !INTENTIONAL_CLOSE_CODES.has(code)) {
       peer.channel.detach();
-      peer.resumeTimer = setTimeout(() => this.disconnected(peer), grace);
+      peer.resumeTimer = setTimeout(() => {
+        try {
+          this.disconnected(peer);
+        } catch (error) {
+          this.logger.error({ peer: peer.id }, `clean-up after the resume grace failed | error=${(error as Error).stack}`);
+        }
+      }, grace);
       peer.resumeTimer.unref();
       this.logger.log({ peer: peer.id, room: peer.roomId }, `connectionLost() | waiting ${grace} ms for a resume | peer=${peer.id} code=${code}`);
       return;

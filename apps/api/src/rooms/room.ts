@@ -76,12 +76,13 @@ export class Room {
     await pipe;
   }
 
-  close(): void {
+  /** Closes the room's routers, each through `closeQuietly` (a close that throws must not reach the caller). */
+  close(closeQuietly: (o: { close(): void; closed: boolean }) => void): void {
     if (this.closed) return;
     this.closed = true;
     // Closing a router closes its transports (pipe transports too), producers, consumers and observers.
-    this.media?.router.close();
-    for (const slot of this.extraRouters.values()) void slot.then((s) => s.router.close(), () => undefined);
+    if (this.media) closeQuietly(this.media.router);
+    for (const slot of this.extraRouters.values()) void slot.then((s) => closeQuietly(s.router), () => undefined);
     this.extraRouters.clear();
     this.pipes.clear();
   }

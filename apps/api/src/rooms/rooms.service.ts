@@ -35,7 +35,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.stopWatchingWorkers?.();
-    for (const room of this.rooms.values()) room.close();
+    for (const room of this.rooms.values()) room.close((o) => this.mediasoup.closeQuietly(o));
     this.rooms.clear();
   }
 
@@ -65,10 +65,15 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       if (peer.roomId === roomId) return this.roomOf(peer, false);
       if (peer.roomId !== null) throw new SignalingError('invalid_state', `already in room "${peer.roomId}"; leave it first`);
       const room = await this.getOrCreate(roomId);
-      if (peer.closed) throw new SignalingError('invalid_state', 'connection closed');
       // The room may have emptied and closed while this peer waited for it.
       if (room.closed) continue;
-      if (peer.roomId !== null) continue;
+      // The peer went, or entered another room, while this one was being created:
+      // a room nobody is in must not stay behind (it holds a router).
+      if (peer.closed || peer.roomId !== null) {
+        this.closeIfEmpty(room);
+        if (peer.closed) throw new SignalingError('invalid_state', 'connection closed');
+        continue;
+      }
       if (room.peers.size >= this.config.limits.maxPeersPerRoom) {
         this.closeIfEmpty(room);
         throw new SignalingError('limit_exceeded', `room "${roomId}" is full (${this.config.limits.maxPeersPerRoom} peers)`);
@@ -88,7 +93,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   exit(peer: Peer): void {
     const room = peer.roomId ? this.rooms.get(peer.roomId) : undefined;
     const wasJoined = peer.joined;
-    peer.closeMedia();
+    peer.closeMedia((o) => this.mediasoup.closeQuietly(o));
     peer.roomId = null;
     peer.joined = false;
     if (!room || room.peers.get(peer.id) !== peer) return;
@@ -162,7 +167,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
   private closeIfEmpty(room: Room): void {
     if (room.peers.size > 0 || room.closed) return;
-    room.close();
+    room.close((o) => this.mediasoup.closeQuietly(o));
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
     this.logger.log({ room: room.id }, `close() | room=${room.id}`);
   }
@@ -175,10 +180,10 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   private reset(room: Room, reason: string): void {
     this.logger.warn({ room: room.id, peers: [...room.peers.keys()] }, `reset() | room=${room.id} reason=${reason}`);
     const peers = [...room.peers.values()];
-    room.close();
+    room.close((o) => this.mediasoup.closeQuietly(o));
     this.rooms.delete(room.id);
     for (const peer of peers) {
-      peer.closeMedia();
+      peer.closeMedia((o) => this.mediasoup.closeQuietly(o));
       peer.roomId = null;
       peer.joined = false;
       peer.channel.notify('mediaReset', { reason });

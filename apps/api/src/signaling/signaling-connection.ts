@@ -24,6 +24,8 @@ interface PendingRequest {
 export class SignalingConnection implements PeerChannel {
   readonly id = randomUUID();
   peer: Peer | null = null;
+  /** True while an `authenticate` of this connection is being verified. */
+  authenticating = false;
   /** Armed until `authenticate` succeeds; then cleared. */
   authTimer: NodeJS.Timeout | null = null;
   private nextRequestId = 1;

@@ -9,6 +9,7 @@ import { EmptyDto } from '../peers/dto/peer.dto';
 import { MetricsService } from '../metrics/metrics.service';
 import { PeersService } from '../peers/peers.service';
 import type { SignalingConnection } from './signaling-connection';
+import { messageShapeProblem } from './message-shape';
 import { SignalingExceptionFilter } from './signaling-exception.filter';
 import { SignalingRoutes, type PeerMethod, type Route } from './signaling-routes';
 
@@ -34,32 +35,38 @@ export class SignalingDispatcher {
   }
 
   async onMessage(conn: SignalingConnection, raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
-    const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw).toString('utf8');
-    const size = Buffer.byteLength(text);
+    const bytes = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    // The socket takes at most 4 × MAX_MESSAGE_BYTES (ws maxPayload), so parsing
+    // an oversized message is bounded too, and its answer can carry its id.
     let message: unknown;
     try {
-      message = JSON.parse(text);
+      message = isBinary ? undefined : JSON.parse(bytes.toString('utf8'));
     } catch {
       message = undefined;
     }
-    const id = requestIdOf(message);
-    if (size > this.config.limits.maxMessageBytes) {
-      return void this.fail(conn, id, new SignalingError('limit_exceeded', `message of ${size} bytes exceeds the limit of ${this.config.limits.maxMessageBytes}`));
+    const m = typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as Record<string, unknown>) : null;
+    const rawId = m && Object.prototype.hasOwnProperty.call(m, 'id') ? m['id'] : undefined;
+    const id = isRequestId(rawId) ? rawId : null;
+    if (bytes.length > this.config.limits.maxMessageBytes) {
+      return void this.fail(conn, m?.['type'] === 'request' ? echoId(rawId) : null, new SignalingError('limit_exceeded', `message of ${bytes.length} bytes exceeds the limit of ${this.config.limits.maxMessageBytes}`));
     }
-    if (isBinary || message === undefined) return void this.fail(conn, null, new SignalingError('invalid_request', 'messages must be JSON text'));
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-      return void this.fail(conn, null, new SignalingError('invalid_request', 'a message must be a JSON object'));
-    }
-    const m = message as Record<string, unknown>;
+    if (message === undefined) return void this.fail(conn, null, new SignalingError('invalid_request', 'messages must be JSON text'));
+    if (!m) return void this.fail(conn, null, new SignalingError('invalid_request', 'a message must be a JSON object'));
+    // Depth and prototype keys before anything walks the message (class-transformer recurses).
+    const shape = messageShapeProblem(message);
+    if (shape) return void this.fail(conn, m['type'] === 'request' ? echoId(rawId) : null, new SignalingError('invalid_request', shape));
     if (m['type'] === 'response') {
       if (!conn.handleResponse(m as { id: unknown; ok: unknown })) this.logger.debug(`response to no pending request | conn=${conn.id} id=${String(m['id'])}`);
       return;
     }
-    if (m['type'] !== 'request') return void this.fail(conn, id, new SignalingError('invalid_request', `type must be "request" or "response", got ${JSON.stringify(m['type'])}`));
-    if (id === null) return void this.fail(conn, null, new SignalingError('invalid_request', 'a request needs a non-negative integer id'));
+    if (m['type'] !== 'request') return void this.fail(conn, echoId(rawId), new SignalingError('invalid_request', `type must be "request" or "response", got ${JSON.stringify(m['type'])}`));
+    if (id === null) {
+      const echoed = echoId(rawId);
+      return void this.fail(conn, echoed, new SignalingError('invalid_request', rawId === undefined ? 'a request needs an id' : `a request id must be a non-negative integer, got ${JSON.stringify(echoed)}`));
+    }
     const method = m['method'];
     if (!isClientRequestMethod(method)) {
-      return void this.fail(conn, id, new SignalingError('unknown_method', `unknown method ${JSON.stringify(method)}`));
+      return void this.fail(conn, id, new SignalingError('unknown_method', `unknown method ${typeof method === 'string' ? JSON.stringify(method.slice(0, 64)) : typeof method}`));
     }
     await this.serve(conn, id, method, m['data']);
   }
@@ -75,16 +82,24 @@ export class SignalingDispatcher {
       let result: unknown;
       if (method === 'authenticate') {
         if (conn.peer) throw new SignalingError('invalid_state', 'already authenticated');
+        // One at a time: a second authenticate while the first is verified must not replace this very connection.
+        if (conn.authenticating) throw new SignalingError('invalid_state', 'authentication already in progress on this connection');
         const params = this.validated(AuthenticateDto, data);
-        const { peer, result: authResult } = await this.peers.authenticate(conn, params);
-        if (!conn.open) {
-          this.peers.connectionLost(peer, conn, 1006);
-          return;
+        conn.authenticating = true;
+        try {
+          const { peer, result: authResult } = await this.peers.authenticate(conn, params);
+          if (!conn.open) {
+            // Closed while authenticating: the peer must not outlive its socket (the close handler saw no peer).
+            this.peers.connectionLost(peer, conn, 1006);
+            return;
+          }
+          conn.peer = peer;
+          if (conn.authTimer) clearTimeout(conn.authTimer);
+          conn.authTimer = null;
+          result = authResult;
+        } finally {
+          conn.authenticating = false;
         }
-        conn.peer = peer;
-        if (conn.authTimer) clearTimeout(conn.authTimer);
-        conn.authTimer = null;
-        result = authResult;
       } else {
         const peer = conn.peer;
         if (!peer) throw new SignalingError('unauthenticated', 'authenticate first');
@@ -134,8 +149,8 @@ export class SignalingDispatcher {
   }
 
   /** Answers the request with the error; returns its code. */
-  private fail(conn: SignalingConnection, id: number | null, error: unknown, method = '(envelope)', peerId?: string): string {
-    const wire = this.filter.catch(error, { method, requestId: id, peerId, reqId: id === null ? undefined : requestLogId(conn, id), room: conn.peer?.roomId ?? undefined });
+  private fail(conn: SignalingConnection, id: number | string | null, error: unknown, method = '(envelope)', peerId?: string): string {
+    const wire = this.filter.catch(error, { method, requestId: id, peerId, reqId: typeof id === 'number' ? requestLogId(conn, id) : undefined, room: conn.peer?.roomId ?? undefined });
     conn.respond({ type: 'response', id, ok: false, error: wire });
     return wire.code;
   }
@@ -146,9 +161,15 @@ function requestLogId(conn: SignalingConnection, id: number): string {
   return `${conn.id.slice(0, 8)}-${id}`;
 }
 
-function requestIdOf(message: unknown): number | null {
-  const id = typeof message === 'object' && message !== null ? (message as { id?: unknown }).id : undefined;
-  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : null;
+function isRequestId(id: unknown): id is number {
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0;
+}
+
+/** The id to answer an unusable request with: as sent when it is a number or a short string, else null. */
+function echoId(id: unknown): number | string | null {
+  if (typeof id === 'number' && Number.isFinite(id)) return id;
+  if (typeof id === 'string' && id.length <= 64) return id;
+  return null;
 }
 
 /** `{ 'device.name': ['name must be a string'] }` from class-validator's tree. */

@@ -10,7 +10,7 @@ import { SignalingError, type WireError } from '@confer/signaling-contracts';
 export class SignalingExceptionFilter {
   private readonly logger = new Logger(SignalingExceptionFilter.name);
 
-  catch(error: unknown, where: { method: string; requestId: number | null; peerId?: string; reqId?: string; room?: string }): WireError {
+  catch(error: unknown, where: { method: string; requestId: number | string | null; peerId?: string; reqId?: string; room?: string }): WireError {
     if (error instanceof SignalingError) return error.toWire();
     const e = error instanceof Error ? error : new Error(String(error));
     // mediasoup signals misuse with these; they are the client's doing.

@@ -71,8 +71,13 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
     socket.on('error', (e) => this.logger.warn(`socket error | conn=${conn.id} error=${e.message}`));
     socket.once('close', (code: number) => {
       this.connections.delete(socket);
-      conn.failPending();
-      if (conn.peer) this.peers.connectionLost(conn.peer, conn, code);
+      // Whatever one peer's clean-up throws stays with it: never another peer, never the process.
+      try {
+        conn.failPending();
+        if (conn.peer) this.peers.connectionLost(conn.peer, conn, code);
+      } catch (error) {
+        this.logger.error({ conn: conn.id, peer: conn.peer?.id }, `clean-up after close failed | conn=${conn.id} error=${(error as Error).stack}`);
+      }
       this.logger.debug({ conn: conn.id, peer: conn.peer?.id, code }, `disconnected | conn=${conn.id} peer=${conn.peer?.id ?? '-'} code=${code}`);
     });
     this.logger.debug({ conn: conn.id }, `connected | conn=${conn.id}`);

@@ -152,7 +152,7 @@ export class TestClient {
 
   private onMessage(message: RequestMessage | ResponseMessage | NotificationMessage): void {
     if (message.type === 'response') {
-      const pending = message.id === null ? undefined : this.pending.get(message.id);
+      const pending = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
       if (!pending) {
         this.orphanErrors.push(message);
       } else {

@@ -164,8 +164,8 @@ export class FakeSignalingServer {
 
   async receive(socket: FakeSocket, message: SignalingMessage): Promise<void> {
     if (message.type === 'response') {
-      const resolve = message.id === null ? undefined : this.pending.get(message.id);
-      if (message.id !== null) this.pending.delete(message.id);
+      const resolve = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
+      if (typeof message.id === 'number') this.pending.delete(message.id);
       resolve?.(message);
       return;
     }

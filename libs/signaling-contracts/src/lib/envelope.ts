@@ -9,6 +9,9 @@ export const PROTOCOL_VERSION = 1;
 /** Path the API serves the signaling WebSocket on (the web dev server proxies it). */
 export const SIGNALING_PATH = '/ws';
 
+/** Deepest nesting of objects and arrays a message may have (the envelope is level 1). */
+export const MAX_JSON_DEPTH = 16;
+
 /** WebSocket close codes the server closes the signaling socket with. */
 export const CLOSE_CODES = {
   /** No successful `authenticate` within the server's timeout. Reconnecting is fine. */
@@ -20,7 +23,10 @@ export const CLOSE_CODES = {
 /**
  * A request. Both sides send them: the client for everything it does, the server
  * for `newConsumer` / `newDataConsumer` / `fileChunk`, which wait for the client's
- * answer. `id` is unique per sender and connection; responses echo it.
+ * answer. `id` is a non-negative integer, unique per sender and connection;
+ * responses echo it. Every request gets exactly one response. A message is at
+ * most the server's `maxMessageBytes`, nested at most {@link MAX_JSON_DEPTH}
+ * levels, and has no `__proto__`, `constructor` or `prototype` key at any level.
  */
 export interface RequestMessage<M extends string = string, D = unknown> {
   type: 'request';
@@ -38,12 +44,14 @@ export interface SuccessResponseMessage<R = unknown> {
 }
 
 /**
- * Failed answer to the request with the same `id`. `id` is `null` only when the
- * request could not be read at all (invalid JSON, no id).
+ * Failed answer to the request with the same `id`. A request whose `id` is not
+ * a non-negative integer (`-1`, `1.5`, `"7"`) is answered `invalid_request` with
+ * that `id` echoed as sent. `id` is `null` only when the request could not be
+ * read at all (invalid JSON, too large or too deep, no id).
  */
 export interface ErrorResponseMessage {
   type: 'response';
-  id: number | null;
+  id: number | string | null;
   ok: false;
   error: WireError;
 }

@@ -54,6 +54,8 @@ export interface RtpHeaderExtensionParameters {
 }
 
 export interface RtpEncodingParameters {
+  /** Sent by mediasoup-client; mediasoup ignores it. */
+  active?: boolean;
   ssrc?: number;
   rid?: string;
   codecPayloadType?: number;

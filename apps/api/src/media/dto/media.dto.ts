@@ -1,4 +1,3 @@
-import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
@@ -10,7 +9,6 @@ import {
   Max,
   Min,
   ValidateBy,
-  ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
 import {
@@ -33,12 +31,20 @@ import {
   type SetConsumerPriorityParams,
   type TransportDirection,
   type TransportRef,
+  DTLS_PARAMETERS_WIRE,
+  RTP_PARAMETERS_WIRE,
+  SCTP_CAPABILITIES_WIRE,
+  SCTP_STREAM_PARAMETERS_WIRE,
 } from '@confer/signaling-contracts';
+import { IsWire } from '../../validation/is-wire';
 
-// mediasoup validates RTP/DTLS/SCTP objects in depth (TypeError → invalid_request);
-// the DTOs check their outer shape and everything Confer itself relies on.
+// Everything that goes on to mediasoup is checked against the contract's wire
+// rules (media-wire.ts): mediasoup throws half-way through serializing a value
+// its worker schema does not accept, which would poison the worker channel.
 
 const ID = { min: 1, max: 64 };
+/** Opaque appData a data producer carries to its consumers: bounded in keys (depth is bounded for every message). */
+const APP_DATA_WIRE = { kind: 'jsonObject', maxKeys: 32 } as const;
 
 function IsProducerAppData(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
@@ -54,18 +60,9 @@ function IsProducerAppData(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-class NumStreamsDto {
-  @IsInt() @Min(1) @Max(65535) OS!: number;
-  @IsInt() @Min(1) @Max(65535) MIS!: number;
-}
-
-export class SctpCapabilitiesDto implements SctpCapabilities {
-  @ValidateNested() @Type(() => NumStreamsDto) numStreams!: NumStreamsDto;
-}
-
 export class CreateWebRtcTransportDto implements CreateWebRtcTransportParams {
   @IsIn(['send', 'recv']) direction!: TransportDirection;
-  @IsOptional() @ValidateNested() @Type(() => SctpCapabilitiesDto) sctpCapabilities?: SctpCapabilitiesDto;
+  @IsOptional() @IsWire(SCTP_CAPABILITIES_WIRE) sctpCapabilities?: SctpCapabilities;
   @IsOptional() @IsBoolean() forceTcp?: boolean;
 }
 
@@ -74,12 +71,12 @@ export class TransportRefDto implements TransportRef {
 }
 
 export class ConnectWebRtcTransportDto extends TransportRefDto implements ConnectWebRtcTransportParams {
-  @IsObject() dtlsParameters!: DtlsParameters;
+  @IsWire(DTLS_PARAMETERS_WIRE) dtlsParameters!: DtlsParameters;
 }
 
 export class ProduceDto extends TransportRefDto implements ProduceParams {
   @IsIn(['audio', 'video']) kind!: MediaKind;
-  @IsObject() rtpParameters!: RtpParameters;
+  @IsWire(RTP_PARAMETERS_WIRE) rtpParameters!: RtpParameters;
   @IsProducerAppData() appData!: ProducerAppData;
   @IsOptional() @IsBoolean() paused?: boolean;
 }
@@ -102,10 +99,10 @@ export class SetConsumerPriorityDto extends ConsumerRefDto implements SetConsume
 }
 
 export class ProduceDataDto extends TransportRefDto implements ProduceDataParams {
-  @IsObject() sctpStreamParameters!: SctpStreamParameters;
+  @IsWire(SCTP_STREAM_PARAMETERS_WIRE) sctpStreamParameters!: SctpStreamParameters;
   @IsOptional() @IsString() @Length(0, 128) label?: string;
   @IsOptional() @IsString() @Length(0, 128) protocol?: string;
-  @IsOptional() @IsObject() appData?: Record<string, unknown>;
+  @IsOptional() @IsObject() @IsWire(APP_DATA_WIRE) appData?: Record<string, unknown>;
 }
 
 export class DataProducerRefDto implements DataProducerRef {

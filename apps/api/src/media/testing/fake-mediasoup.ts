@@ -30,6 +30,7 @@ import type {
   WorkerSettings,
 } from 'mediasoup/types';
 import type { MediasoupApi, MediasoupApiSource } from '../mediasoup-api';
+import { FakeChannel } from './fake-channel';
 
 type Kind = 'worker' | 'webRtcServer' | 'router' | 'transport' | 'pipeTransport' | 'producer' | 'consumer' | 'dataProducer' | 'dataConsumer' | 'rtpObserver';
 export type FakeCounts = Record<Kind, number>;
@@ -58,9 +59,15 @@ abstract class FakeEntity extends EventEmitter {
     this.registry.live[this.entityKind].add(this);
   }
 
-  /** What the worker answers to a request for an object it no longer has. */
+  /** A request to the worker: through the channel (which may be poisoned), then what the worker answers for an object it no longer has. */
   protected assertOpen(request: string): void {
+    this.registry.channel.request(this.id, `${this.method}_${request}`);
     if (this.closed) throw new Error(`Channel request handler with ID ${this.id} not found [method:${this.method}_${request}]`);
+  }
+
+  /** A close request, built synchronously as mediasoup's close() methods do (so it throws on a poisoned channel). */
+  protected closeRequest(): void {
+    this.registry.channel.request(this.id, `${this.method}_CLOSE`);
   }
 
   /**
@@ -129,13 +136,18 @@ export class FakeWorker extends FakeEntity {
     this.markClosed();
     // The real process exits a moment after the close notification.
     setImmediate(() => this.processExited());
+    // Sent last, as in mediasoup (everything is already closed when it throws).
+    this.closeRequest();
   }
 
   /** Test hook: the worker process dies, as mediasoup reports it (`died`, then everything closes). */
   die(): void {
     if (this.closed) return;
     this.died = true;
-    this.close();
+    for (const router of [...this.routers]) router.workerClosed();
+    this.markClosed();
+    this.registry.channel.reset();
+    setImmediate(() => this.processExited());
     this.emit('died', new Error(`[pid:${this.pid}, code:1, signal:null]`));
   }
 
@@ -320,6 +332,7 @@ export class FakeRouter extends FakeEntity {
 
   close(): void {
     if (this.closed) return;
+    this.closeRequest();
     this.closeChildren();
     this.markClosed();
   }
@@ -410,6 +423,7 @@ abstract class FakeTransportBase extends FakeEntity {
 
   close(): void {
     if (this.closed) return;
+    this.closeRequest();
     this.closeChildren();
     this.markClosed();
   }
@@ -519,6 +533,8 @@ export class FakeWebRtcTransport extends FakeTransportBase {
     params.rtcp = { ...params.rtcp, cname: this.cname };
     const rtpMapping = ortc.getProducerRtpParametersMapping(params, this.router.rtpCapabilities);
     const consumableRtpParameters = ortc.getConsumableRtpParameters(kind, params, this.router.rtpCapabilities, rtpMapping);
+    // Serialized with mediasoup's own code: throws (and poisons the channel) where the worker request would.
+    this.registry.channel.produce(this.id, params);
     this.assertOpen('PRODUCE');
     const type = params.encodings.length > 1 ? 'simulcast' : params.encodings[0]?.scalabilityMode && !/^L1/.test(params.encodings[0].scalabilityMode) ? 'svc' : 'simple';
     return this.trackProducer(new FakeProducer(this.registry, appData, { kind, rtpParameters: params, consumableRtpParameters, type, paused }));
@@ -601,6 +617,8 @@ export class FakePipeTransport extends FakeTransportBase {
     ortc.validateAndNormalizeRtpParameters(params);
     const rtpMapping = ortc.getProducerRtpParametersMapping(params, this.router.rtpCapabilities);
     const consumableRtpParameters = ortc.getConsumableRtpParameters(kind, params, this.router.rtpCapabilities, rtpMapping);
+    // Serialized with mediasoup's own code: throws (and poisons the channel) where the worker request would.
+    this.registry.channel.produce(this.id, params);
     this.assertOpen('PRODUCE');
     return this.trackProducer(new FakeProducer(this.registry, appData, { id, kind, rtpParameters: params, consumableRtpParameters, type: 'simple', paused }));
   }
@@ -630,7 +648,9 @@ abstract class FakeSource<Sink> extends FakeEntity {
   protected abstract sourceClosed(sink: Sink): void;
 
   close(): void {
-    if (!this.markClosed()) return;
+    if (this.closed) return;
+    this.closeRequest();
+    this.markClosed();
     this.notifySinks();
   }
 
@@ -652,7 +672,9 @@ abstract class FakeSink extends FakeEntity {
   protected abstract detachFromSource(): void;
 
   close(): void {
-    if (!this.markClosed()) return;
+    if (this.closed) return;
+    this.closeRequest();
+    this.markClosed();
     this.detachFromSource();
   }
 
@@ -916,6 +938,8 @@ export class FakeActiveSpeakerObserver extends FakeEntity {
  */
 export class FakeMediasoup implements MediasoupApi {
   readonly version = 'fake';
+  /** The workers' request channel (see fake-channel.ts). */
+  readonly channel = new FakeChannel();
   readonly live: Record<Kind, Set<FakeEntity>> = {
     worker: new Set(),
     webRtcServer: new Set(),
@@ -931,6 +955,11 @@ export class FakeMediasoup implements MediasoupApi {
 
   async createWorker<T extends AppData = AppData>(settings: WorkerSettings<T> = {}): Promise<Worker<T>> {
     return new FakeWorker(this, settings.appData ?? {}) as unknown as Worker<T>;
+  }
+
+  /** As SIGKILL of the worker process: mediasoup reports it `died`. */
+  kill(worker: Worker): void {
+    (worker as unknown as FakeWorker).die();
   }
 
   /** Live objects per kind; all zero (but workers) after every peer left. */

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import type {
   ChangeDisplayNameParams,
   DeviceInfo,
@@ -8,6 +8,8 @@ import type {
   RtpCapabilities,
   SctpCapabilities,
 } from '@confer/signaling-contracts';
+import { RTP_CAPABILITIES_WIRE, SCTP_CAPABILITIES_WIRE } from '@confer/signaling-contracts';
+import { IsWire } from '../../validation/is-wire';
 import { ROOM_ID_PATTERN } from '../../rooms/dto/room.dto';
 
 /** Parameters of methods that take none (`leave`); unknown fields are refused. */
@@ -25,9 +27,9 @@ export class JoinDto implements JoinParams {
   @IsString() @Matches(ROOM_ID_PATTERN, { message: 'roomId must be 1-64 letters, digits, - or _' }) roomId!: string;
   @IsString() @Length(1, 64) displayName!: string;
   @ValidateNested() @Type(() => DeviceInfoDto) device!: DeviceInfoDto;
-  /** Checked in depth by mediasoup's ortc when the first consumer is created. */
-  @IsOptional() @IsObject() rtpCapabilities?: RtpCapabilities;
-  @IsOptional() @IsObject() sctpCapabilities?: SctpCapabilities;
+  /** Wire-checked here, then normalized by mediasoup's ortc in join(). */
+  @IsOptional() @IsWire(RTP_CAPABILITIES_WIRE) rtpCapabilities?: RtpCapabilities;
+  @IsOptional() @IsWire(SCTP_CAPABILITIES_WIRE) sctpCapabilities?: SctpCapabilities;
 }
 
 export class ChangeDisplayNameDto implements ChangeDisplayNameParams {

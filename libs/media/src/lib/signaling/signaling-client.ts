@@ -296,7 +296,7 @@ export class SignalingClient {
     }
     switch (message.type) {
       case 'response': {
-        if (message.id === null) {
+        if (typeof message.id !== 'number') {
           this.logger.warn(`server could not read a request: ${message.ok ? '' : message.error.reason}`);
           return;
         }
