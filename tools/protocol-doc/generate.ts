@@ -8,6 +8,15 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { MAX_JSON_DEPTH } from '../../libs/signaling-contracts/src/lib/envelope';
+import { RESERVED_KEYS, type WireRule } from '../../libs/signaling-contracts/src/lib/wire-schema';
+import {
+  DTLS_PARAMETERS_WIRE,
+  RTP_CAPABILITIES_WIRE,
+  RTP_PARAMETERS_WIRE,
+  SCTP_CAPABILITIES_WIRE,
+  SCTP_STREAM_PARAMETERS_WIRE,
+} from '../../libs/signaling-contracts/src/lib/media-wire';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const LIB = path.join(ROOT, 'libs/signaling-contracts/src/lib');
@@ -177,7 +186,7 @@ function fieldTable(fields: Field[] | string): string {
 
 /** The whole document, as a string. */
 export function generateProtocolDoc(): string {
-  const files = ['envelope.ts', 'errors.ts', 'client-requests.ts', 'server-messages.ts', 'domain.ts', 'media-types.ts'].map((f) => path.join(LIB, f));
+  const files = ['envelope.ts', 'errors.ts', 'client-requests.ts', 'server-messages.ts', 'domain.ts', 'media-types.ts', 'token-claims.ts'].map((f) => path.join(LIB, f));
   const r = new ContractReader(files);
   const common = r.literals((r.declaration('client-requests.ts', 'CommonErrorCode') as ts.TypeAliasDeclaration).type);
   const out: string[] = [];
@@ -201,6 +210,14 @@ export function generateProtocolDoc(): string {
   push('## Close codes', '', oneLine(r.doc(r.declaration('envelope.ts', 'CLOSE_CODES'))), '', '| name | code | meaning |', '|---|---|---|');
   for (const c of r.objectConstant('envelope.ts', 'CLOSE_CODES')) push(`| \`${c.name}\` | ${c.value} | ${cell(c.doc)} |`);
   push('');
+  push(
+    '## Message limits',
+    '',
+    `Checked before anything else reads a message, each answered with one error response: at most the server's \`limits.maxMessageBytes\` (\`limit_exceeded\`); ` +
+      `objects and arrays nested at most ${MAX_JSON_DEPTH} levels, the envelope being level 1, and no key named ${[...RESERVED_KEYS].map((k) => `\`${k}\``).join(', ')} at any level (\`invalid_request\`); ` +
+      'at most `limits.requestsPerSecond` requests per second per peer (`limit_exceeded`). Parameters with unknown fields are refused (`invalid_request`, `details.fields` names each bad field).',
+    '',
+  );
   push('## Error codes', '', 'Every error response carries `error: { code, reason, details? }` (`WireError`).', '');
   push(r.doc(r.declaration('errors.ts', 'ERROR_CODES')).trim(), '');
   push(`Every client request may also fail with the common codes: ${common.map((c) => `\`${c}\``).join(', ')}.`, '');
@@ -218,6 +235,27 @@ export function generateProtocolDoc(): string {
     }
   };
   section('Client requests', 'client', 'Direction: **client → server**, request/response. The first request on a socket must be `authenticate`.', r.methodSpecs('client-requests.ts', 'ClientRequests'), true);
+  const claims = r.declaration('token-claims.ts', 'TokenClaims') as ts.InterfaceDeclaration;
+  push('## Authentication token', '', links(oneLine(r.doc(claims))).replace('`TOKEN_CLOCK_SKEW_S`', r.constValue('token-claims.ts', 'TOKEN_CLOCK_SKEW_S')), '', fieldTable(interfaceFields(r, 'token-claims.ts', 'TokenClaims')));
+  push('## Wire rules of media parameters', '');
+  push(
+    'The server checks every media object a client sends before mediasoup sees it, with the rules below (libs/signaling-contracts/src/lib/media-wire.ts): ' +
+      "integers where mediasoup's worker schema has integers, its enums as closed sets, bounded strings and arrays. A value outside them is answered " +
+      '`invalid_request` naming the field, e.g. `rtpParameters.encodings[0].maxBitrate must be an integer from 0 to 10000000000, got 1.5`.',
+    '',
+  );
+  const wire: [string, WireRule][] = [
+    ['produce: rtpParameters', RTP_PARAMETERS_WIRE as WireRule],
+    ['join: rtpCapabilities', RTP_CAPABILITIES_WIRE as WireRule],
+    ['connectWebRtcTransport: dtlsParameters', DTLS_PARAMETERS_WIRE as WireRule],
+    ['produceData: sctpStreamParameters', SCTP_STREAM_PARAMETERS_WIRE as WireRule],
+    ['createWebRtcTransport, join: sctpCapabilities', SCTP_CAPABILITIES_WIRE as WireRule],
+  ];
+  for (const [title, rule] of wire) {
+    push(`### ${title}`, '', '| field | required | rule |', '|---|---|---|');
+    for (const row of wireRows(rule, '')) push(`| \`${row.path}\` | ${row.required ? 'yes' : 'no'} | ${cell(row.rule)} |`);
+    push('');
+  }
   section('Server requests', 'server-request', 'Direction: **server → client**, request/response: the client must answer each (the server waits, with a timeout).', r.methodSpecs('server-messages.ts', 'ServerRequests'), true);
   section('Server notifications', 'notification', 'Direction: **server → client**, one-way; never answered.', r.payloadMap('server-messages.ts', 'ServerNotifications'), false);
 
@@ -231,6 +269,43 @@ export function generateProtocolDoc(): string {
     }
   }
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}
+
+/** One table row per field of a wire rule, depth first (`codecs[].parameters`). */
+function wireRows(rule: WireRule, at: string, required = true): { path: string; required: boolean; rule: string }[] {
+  switch (rule.kind) {
+    case 'object':
+      return Object.entries(rule.fields).flatMap(([key, field]) => wireRows(field.rule, at ? `${at}.${key}` : key, !field.optional));
+    case 'array': {
+      const items = rule.items.kind === 'object' || rule.items.kind === 'array' ? wireRows(rule.items, `${at}[]`) : [];
+      const itemRule = items.length ? '' : `, each ${describeRule(rule.items)}`;
+      return [{ path: at, required, rule: `array of ${rule.minItems ?? 0} to ${rule.maxItems} items${itemRule}` }, ...items];
+    }
+    default:
+      return [{ path: at, required, rule: describeRule(rule) }];
+  }
+}
+
+function describeRule(rule: WireRule): string {
+  switch (rule.kind) {
+    case 'int':
+      return `integer, ${rule.min} to ${rule.max}`;
+    case 'number':
+      return `number, ${rule.min} to ${rule.max}`;
+    case 'boolean':
+      return 'boolean';
+    case 'string':
+      if (rule.oneOf) return `one of ${rule.oneOf.map((v) => `\`${v}\``).join(', ')}`;
+      return `string of ${rule.minLength ?? 0} to ${rule.maxLength} characters${rule.patternHint ? `: ${rule.patternHint}` : ''}`;
+    case 'parameters':
+      return `object of at most ${rule.maxKeys} entries, each a boolean, a finite number (integers within int32), a string of at most ${rule.maxStringLength} characters or an array of at most ${rule.maxArrayItems} int32 integers`;
+    case 'jsonObject':
+      return `JSON object of at most ${rule.maxKeys} keys`;
+    case 'array':
+      return `array of at most ${rule.maxItems} items`;
+    case 'object':
+      return 'object';
+  }
 }
 
 function interfaceFields(r: ContractReader, file: string, name: string): Field[] | string {

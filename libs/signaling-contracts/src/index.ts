@@ -4,6 +4,8 @@ export * from './lib/media-types';
 export * from './lib/wire-schema';
 export * from './lib/media-wire';
 export * from './lib/domain';
+export * from './lib/token-claims';
+export * from './lib/text';
 export * from './lib/client-requests';
 export * from './lib/server-messages';
 export * from './lib/methods';

@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { SignalingError, type Grants } from '@confer/signaling-contracts';
+import { SignalingError, TOKEN_CLOCK_SKEW_S, type Grants } from '@confer/signaling-contracts';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Identity } from '../peers/peer';
 
-/**
- * Claims Confer reads from a token: `sub`, `name` (display name), `rooms`
- * (string array, `*` for any) and `grants` ({@link Grants}; absent grants are false).
- */
+/** Claims Confer reads from a token; documented in the contract (`TokenClaims`, PROTOCOL.md). */
 export interface ConferClaims extends JWTPayload {
   name?: string;
   rooms?: string[];
@@ -49,6 +46,9 @@ export class AuthService implements OnModuleInit {
     const options = {
       issuer: this.config.auth.issuer,
       audience: this.config.auth.audience,
+      // exp must be there; nbf and exp are compared with this much tolerance.
+      requiredClaims: ['exp'],
+      clockTolerance: TOKEN_CLOCK_SKEW_S,
     };
     let payload: ConferClaims;
     try {
@@ -64,6 +64,10 @@ export class AuthService implements OnModuleInit {
       throw new SignalingError('unauthenticated', `invalid token: ${(error as Error).message}`);
     }
     if (!payload.sub) throw new SignalingError('unauthenticated', 'the token has no subject (sub)');
+    // jose does not check a future `iat`: a token "issued" later than now was not issued by a sane clock.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + TOKEN_CLOCK_SKEW_S) {
+      throw new SignalingError('unauthenticated', `invalid token: issued in the future (iat ${payload.iat})`);
+    }
     const rooms = Array.isArray(payload.rooms) ? payload.rooms.filter((r): r is string => typeof r === 'string') : [];
     const g = payload.grants ?? {};
     return {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SignalingError, type ChatMessageParams, type ChatMessageResult } from '@confer/signaling-contracts';
+import { SignalingError, characterCount, type ChatMessageParams, type ChatMessageResult } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Peer } from '../peers/peer';
 import { RoomsService } from '../rooms/rooms.service';
@@ -18,10 +18,13 @@ export class ChatService {
   send(peer: Peer, { text }: ChatMessageParams): ChatMessageResult {
     const room = this.rooms.roomOf(peer);
     const max = this.config.limits.maxChatLength;
-    if (text.length > max) throw new SignalingError('limit_exceeded', `chat messages are at most ${max} characters (got ${text.length})`);
+    // Characters as people count them (an emoji is one), not UTF-16 units.
+    const length = characterCount(text, max);
+    if (length > max) throw new SignalingError('limit_exceeded', `chat messages are at most ${max} characters (got ${length})`);
     const message = { messageId: randomUUID(), peerId: peer.id, displayName: peer.displayName, text, timestamp: Date.now() };
     room.broadcast('chatMessage', message);
-    this.logger.debug(`send() | peer=${peer.id} room=${room.id} length=${text.length}`);
+    this.logger.debug(`send() | peer=${peer.id} room=${room.id} length=${length}`);
     return { messageId: message.messageId, timestamp: message.timestamp };
   }
 }
+

@@ -6,6 +6,7 @@ import { SignalingError, isClientRequestMethod, type ClientRequestMethod } from 
 import { AuthenticateDto } from '../auth/dto/authenticate.dto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EmptyDto } from '../peers/dto/peer.dto';
+import { MediasoupService } from '../media/mediasoup.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { PeersService } from '../peers/peers.service';
 import type { SignalingConnection } from './signaling-connection';
@@ -29,6 +30,7 @@ export class SignalingDispatcher {
     private readonly peers: PeersService,
     private readonly filter: SignalingExceptionFilter,
     private readonly metrics: MetricsService,
+    private readonly mediasoup: MediasoupService,
   ) {
     const rps = config.limits.requestsPerSecond;
     this.limiter = new RateLimiterMemory({ points: rps, duration: 1 });
@@ -112,6 +114,8 @@ export class SignalingDispatcher {
     } catch (error) {
       const code = this.fail(conn, id, error, method, peerId);
       this.done(conn, id, method, code, started);
+      // Unexpected: maybe a worker that can no longer serve anyone. Find out now, not at the next periodic check.
+      if (code === 'internal') void this.mediasoup.probeWorkers(`${method}() failed unexpectedly`);
     }
   }
 

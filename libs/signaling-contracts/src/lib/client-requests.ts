@@ -167,7 +167,7 @@ export interface StatsResult {
 }
 
 export interface ChatMessageParams {
-  /** 1 to `limits.maxChatLength` characters. */
+  /** 1 to `limits.maxChatLength` characters, counted as people count them (grapheme clusters: an emoji is one; see `characterCount`). */
   text: string;
 }
 export interface ChatMessageResult {

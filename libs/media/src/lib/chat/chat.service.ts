@@ -1,5 +1,5 @@
 import { DestroyRef, Injectable, inject } from '@angular/core';
-import { SignalingError, type ChatMessage } from '@confer/signaling-contracts';
+import { SignalingError, characterCount, type ChatMessage } from '@confer/signaling-contracts';
 import { SignalingClient } from '../signaling/signaling-client';
 import { State } from '../util/state';
 
@@ -32,7 +32,7 @@ export class ChatService {
     const trimmed = text.trim();
     if (!trimmed) throw new TypeError('empty message');
     const max = this.signaling.session()?.limits.maxChatLength;
-    if (max !== undefined && trimmed.length > max) {
+    if (max !== undefined && characterCount(trimmed, max) > max) {
       throw new SignalingError('limit_exceeded', `Messages are limited to ${max} characters.`);
     }
     await this.signaling.request('chatMessage', { text: trimmed });
