@@ -34,7 +34,14 @@ export class TestClient {
   private readonly waiters = new Set<() => void>();
 
   private constructor(readonly socket: WebSocket) {
-    this.closed = new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code, reason) => {
+        // Requests still waiting will never be answered on this socket.
+        for (const p of this.pending.values()) p.reject(new Error(`socket closed (${code}) before the answer`));
+        this.pending.clear();
+        resolve({ code, reason: reason.toString() });
+      }),
+    );
     socket.on('message', (raw) => this.onMessage(JSON.parse(raw.toString())));
   }
 

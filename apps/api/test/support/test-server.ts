@@ -95,6 +95,29 @@ export class TestServer {
     };
   }
 
+  /**
+   * mediasoup objects as the worker itself reports them (Worker.dump() and
+   * Router.dump() of every live router of every room), the same on the real
+   * worker and the test double: what leaked is what is here but in no peer.
+   */
+  async mediaObjects(): Promise<{ routers: number; transports: number; producers: number; consumers: number; dataProducers: number; dataConsumers: number }> {
+    const counts = { routers: 0, transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 };
+    for (const entry of this.app.get(MediasoupService).workerEntries) counts.routers += (await entry.worker.dump()).routerIds.length;
+    for (const room of this.rooms.all()) {
+      const routers = [room.media?.router, ...(await Promise.all([...room.extraRouters.values()].map((p) => p.then((s) => s.router, () => undefined))))];
+      for (const router of routers) {
+        if (!router || router.closed) continue;
+        const d = await router.dump();
+        counts.transports += d.transportIds.length;
+        counts.producers += d.mapProducerIdConsumerIds.length;
+        counts.consumers += d.mapProducerIdConsumerIds.reduce((n, e) => n + e.values.length, 0);
+        counts.dataProducers += d.mapDataProducerIdDataConsumerIds.length;
+        counts.dataConsumers += d.mapDataProducerIdDataConsumerIds.reduce((n, e) => n + e.values.length, 0);
+      }
+    }
+    return counts;
+  }
+
   /** Waits until every room closed and no mediasoup object is left (close events are async). */
   async expectClean(timeoutMs = 3000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -326,8 +326,22 @@ export class FakeRouter extends FakeEntity {
     }
   }
 
-  async dump(): Promise<{ id: string; transportIds: string[]; rtpObserverIds: string[] }> {
-    return { id: this.id, transportIds: [...this.transports, ...this.pipeTransports].map((t) => t.id), rtpObserverIds: [...this.rtpObservers].map((o) => o.id) };
+  /** As mediasoup's Router.dump(): transports, observers, and who consumes which producer. */
+  async dump(): Promise<{
+    id: string;
+    transportIds: string[];
+    rtpObserverIds: string[];
+    mapProducerIdConsumerIds: { key: string; values: string[] }[];
+    mapDataProducerIdDataConsumerIds: { key: string; values: string[] }[];
+  }> {
+    this.assertOpen('DUMP');
+    return {
+      id: this.id,
+      transportIds: [...this.transports, ...this.pipeTransports].map((t) => t.id),
+      rtpObserverIds: [...this.rtpObservers].map((o) => o.id),
+      mapProducerIdConsumerIds: [...this.producers.values()].map((p) => ({ key: p.id, values: [...p.consumers].map((c) => c.id) })),
+      mapDataProducerIdDataConsumerIds: [...this.dataProducers.values()].map((p) => ({ key: p.id, values: [...p.dataConsumers].map((c) => c.id) })),
+    };
   }
 
   close(): void {
