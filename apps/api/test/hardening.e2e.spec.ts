@@ -198,3 +198,71 @@ describe('chat length counts characters as people do', () => {
     }
   });
 });
+
+describe.each(backends.map((b) => [b.name, b] as const))('exactly once across socket drops against the %s', (_name, backend: Backend) => {
+  let server: TestServer;
+  const clients: TestClient[] = [];
+  const keep = <T extends TestClient>(c: T): T => (clients.push(c), c);
+  const resume = async (sub: string, sessionId: string): Promise<TestClient> => {
+    const c = keep(await TestClient.connect(server.url));
+    c.onServerRequest('newConsumer', () => ({}));
+    c.auth = await c.request('authenticate', { token: await server.token({ sub }), protocolVersion: PROTOCOL_VERSION, resumeSessionId: sessionId });
+    return c;
+  };
+  /** A keyed request sent as the SDK sends it. */
+  const keyed = (c: TestClient, method: string, data: unknown, key: string): Promise<unknown> =>
+    c.requestRaw({ type: 'request', id: c.nextRequestId(), method, data, key });
+
+  beforeEach(async () => {
+    server = await TestServer.start(backend, { RESUME_GRACE_MS: '5000' });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    try {
+      await server.expectClean();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a produce re-sent with its key after a drop returns the original producer; nothing is created twice', async () => {
+    const alice = keep(await server.client('alice'));
+    const a = await joinRoom(alice, 'r');
+    const params = { transportId: a.sendTransportId, kind: 'audio', rtpParameters: sendRtpParameters('audio', a.caps), appData: { source: 'mic' } };
+    // Sent, then the socket drops before the answer can arrive.
+    void keyed(alice, 'produce', params, 'k-produce-1').catch(() => undefined);
+    alice.socket.terminate();
+    await alice.closed;
+    const back = await resume('alice', alice.auth?.sessionId ?? '');
+    const first = (await keyed(back, 'produce', params, 'k-produce-1')) as { producerId: string };
+    const again = (await keyed(back, 'produce', params, 'k-produce-1')) as { producerId: string };
+    expect(again.producerId).toBe(first.producerId);
+    expect(server.peers.get('alice')?.producers.size).toBe(1);
+    expect((await server.mediaObjects()).producers).toBe(1);
+    // A key is bound to its method; a new key is a new request (here refused: same MID).
+    await expect(keyed(back, 'closeProducer', { producerId: first.producerId }, 'k-produce-1')).rejects.toMatchObject({ code: 'invalid_request' });
+    await expect(keyed(back, 'produce', params, 'k-produce-2')).rejects.toMatchObject({ code: 'invalid_request' });
+    // Outcomes that were errors are replayed as the same error.
+    await expect(keyed(back, 'produce', params, 'k-produce-2')).rejects.toMatchObject({ code: 'invalid_request' });
+  });
+
+  it('a newConsumer lost with the socket is offered again after the resume: the peer converges to consuming every producer once', async () => {
+    const alice = keep(await server.client('alice'));
+    const bob = keep(await server.client('bob'));
+    const a = await joinRoom(alice, 'r');
+    // Bob never answers his first newConsumer: it is in flight when his socket drops.
+    bob.onServerRequest('newConsumer', () => new Promise(() => undefined));
+    await joinRoom(bob, 'r');
+    await produce(a, 'audio');
+    await bob.until(() => bob.serverRequestsOf('newConsumer').length === 1, 'the newConsumer in flight');
+    bob.socket.terminate();
+    await bob.closed;
+    const back = await resume('bob', bob.auth?.sessionId ?? '');
+    await back.until(() => back.serverRequestsOf('newConsumer').length === 1, 'the producer offered again');
+    const peer = server.peers.get('bob');
+    await back.until(() => peer?.consumers.size === 1 && [...peer.consumers.values()].every((c) => !c.paused), 'one resumed consumer');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(peer?.consumers.size).toBe(1);
+    expect(back.serverRequestsOf('newConsumer')).toHaveLength(1);
+  });
+});

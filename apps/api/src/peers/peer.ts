@@ -9,6 +9,7 @@ import type {
 } from '@confer/signaling-contracts';
 import type { Consumer, DataConsumer, DataProducer, Producer, WebRtcTransport } from 'mediasoup/types';
 import type { TransportListeners } from '../media/transport-listeners';
+import { IdempotencyCache } from './idempotency-cache';
 import type { PeerLink } from './peer-link';
 
 /** The verified identity behind a connection, read from its token. */
@@ -52,6 +53,8 @@ export class Peer {
   readonly consumers = new Map<string, Consumer>();
   readonly dataProducers = new Map<string, DataProducer>();
   readonly dataConsumers = new Map<string, DataConsumer>();
+  /** Outcomes of the session's last keyed requests: a replay after a drop is answered, not re-run. */
+  readonly requests = new IdempotencyCache();
   /** Producer / data producer ids a consumer is being created for (guards against doubles). */
   readonly consuming = new Set<string>();
   closed = false;

@@ -84,6 +84,9 @@ export class PeersService implements OnModuleDestroy {
       peer.channel.attach(channel);
       old?.close(CLOSE_CODES.replaced, 'the session was resumed on a newer connection');
       this.logger.log({ peer: id, room: peer.roomId ?? undefined, resumed: true }, `authenticate() | resumed | peer=${id} room=${peer.roomId ?? '-'}`);
+      // Reconcile: a newConsumer lost with the old socket (its consumer closed) is offered again.
+      const resumedPeer = peer;
+      setImmediate(() => void this.media.consumeAll(resumedPeer));
     } else {
       this.shutdown.assertAccepting('new sessions');
       if (previous) {

@@ -9,6 +9,7 @@ import { EmptyDto } from '../peers/dto/peer.dto';
 import { MediasoupService } from '../media/mediasoup.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { PeersService } from '../peers/peers.service';
+import type { Peer } from '../peers/peer';
 import type { SignalingConnection } from './signaling-connection';
 import { messageShapeProblem } from './message-shape';
 import { SignalingExceptionFilter } from './signaling-exception.filter';
@@ -70,10 +71,14 @@ export class SignalingDispatcher {
     if (!isClientRequestMethod(method)) {
       return void this.fail(conn, id, new SignalingError('unknown_method', `unknown method ${typeof method === 'string' ? JSON.stringify(method.slice(0, 64)) : typeof method}`));
     }
-    await this.serve(conn, id, method, m['data']);
+    const key = m['key'];
+    if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 64)) {
+      return void this.fail(conn, id, new SignalingError('invalid_request', 'key must be a string of 1 to 64 characters'));
+    }
+    await this.serve(conn, id, method, m['data'], key);
   }
 
-  private async serve(conn: SignalingConnection, id: number, method: ClientRequestMethod, data: unknown): Promise<void> {
+  private async serve(conn: SignalingConnection, id: number, method: ClientRequestMethod, data: unknown, key?: string): Promise<void> {
     const peerId = conn.peer?.id;
     const started = performance.now();
     try {
@@ -106,8 +111,8 @@ export class SignalingDispatcher {
         const peer = conn.peer;
         if (!peer) throw new SignalingError('unauthenticated', 'authenticate first');
         const route = this.routes.table[method] as unknown as Route<PeerMethod>;
-        const params = this.validated(route.dto, data);
-        result = await route.handle(peer, params as never);
+        const run = (): unknown => route.handle(peer, this.validated(route.dto, data) as never);
+        result = await (key === undefined ? run() : this.once(peer, key, method, run));
       }
       conn.respond({ type: 'response', id, ok: true, data: result ?? {} });
       this.done(conn, id, method, 'ok', started);
@@ -117,6 +122,27 @@ export class SignalingDispatcher {
       // Unexpected: maybe a worker that can no longer serve anyone. Find out now, not at the next periodic check.
       if (code === 'internal') void this.mediasoup.probeWorkers(`${method}() failed unexpectedly`);
     }
+  }
+
+  /**
+   * Runs a keyed request once per session: a key seen before gets the original
+   * outcome (awaited if still running). `run` starts synchronously, so requests
+   * are still validated in arrival order.
+   */
+  private once(peer: Peer, key: string, method: string, run: () => unknown): Promise<unknown> {
+    const seen = peer.requests.get(key);
+    if (seen) {
+      if (seen.method !== method) throw new SignalingError('invalid_request', `key ${JSON.stringify(key)} was already used for ${seen.method}`);
+      return seen.outcome;
+    }
+    let outcome: Promise<unknown>;
+    try {
+      outcome = Promise.resolve(run());
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    peer.requests.set(key, method, outcome);
+    return outcome;
   }
 
   /**

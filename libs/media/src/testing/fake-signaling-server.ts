@@ -64,7 +64,9 @@ export class FakeSocket implements WebSocketLike {
 export class FakeSignalingServer {
   readonly sockets: FakeSocket[] = [];
   /** Every client request, in arrival order. */
-  readonly received: { method: string; data: Record<string, unknown> }[] = [];
+  readonly received: { method: string; data: Record<string, unknown>; key?: string }[] = [];
+  /** Outcomes by idempotency key, as the API keeps them: a replayed key gets the original answer. */
+  private readonly outcomes = new Map<string, Promise<{ ok: true; data: unknown } | { ok: false; error: ReturnType<SignalingError['toWire']> } | typeof NO_ANSWER>>();
   accepting = true;
   mediaAvailable = true;
   peers: { id: string; displayName: string; device: { flag: string; name: string } }[] = [];
@@ -170,16 +172,41 @@ export class FakeSignalingServer {
       return;
     }
     if (message.type !== 'request') return;
-    this.received.push({ method: message.method, data: message.data as Record<string, unknown> });
-    const handler = this.handlers.get(message.method);
+    const key = message.key;
+    this.received.push({ method: message.method, data: message.data as Record<string, unknown>, ...(key ? { key } : {}) });
+    let outcome = key ? this.outcomes.get(key) : undefined;
+    if (!outcome) {
+      outcome = this.run(message.method, message.data, socket);
+      if (key) this.outcomes.set(key, outcome);
+    }
+    const result = await outcome;
+    if (result === NO_ANSWER) return;
+    socket.deliver(result.ok ? { type: 'response', id: message.id, ok: true, data: result.data } : { type: 'response', id: message.id, ok: false, error: result.error });
+  }
+
+  /** How many times a method was carried out (replays of a key not counted). */
+  executed(method: ClientRequestMethod): number {
+    const keys = new Set<string>();
+    let n = 0;
+    for (const r of this.received) {
+      if (r.method !== method) continue;
+      if (r.key && keys.has(r.key)) continue;
+      if (r.key) keys.add(r.key);
+      n++;
+    }
+    return n;
+  }
+
+  private async run(method: string, data: unknown, socket: FakeSocket): Promise<{ ok: true; data: unknown } | { ok: false; error: ReturnType<SignalingError['toWire']> } | typeof NO_ANSWER> {
+    const handler = this.handlers.get(method);
     try {
-      if (!handler) throw new SignalingError('unknown_method', message.method);
-      const result = await handler(message.data as never, socket);
-      if (result === NO_ANSWER) return;
-      socket.deliver({ type: 'response', id: message.id, ok: true, data: result ?? {} });
+      if (!handler) throw new SignalingError('unknown_method', method);
+      const result = await handler(data as never, socket);
+      if (result === NO_ANSWER) return NO_ANSWER;
+      return { ok: true, data: result ?? {} };
     } catch (error) {
       const wire = error instanceof SignalingError ? error.toWire() : { code: 'internal' as const, reason: String(error) };
-      socket.deliver({ type: 'response', id: message.id, ok: false, error: wire });
+      return { ok: false, error: wire };
     }
   }
 }

@@ -33,7 +33,19 @@ export interface RequestMessage<M extends string = string, D = unknown> {
   id: number;
   method: M;
   data: D;
+  /**
+   * Idempotency key chosen by the client (1-64 characters, unique per session),
+   * so that a request re-sent after a dropped socket is not carried out twice:
+   * the server answers a key it has seen with the original outcome (waiting for
+   * it if it is still running), under the new `id`. Kept for the last
+   * {@link IDEMPOTENCY_WINDOW} keyed requests of a session. The SDK sets it on
+   * every request.
+   */
+  key?: string;
 }
+
+/** How many keyed requests of a session the server remembers (see `RequestMessage.key`). */
+export const IDEMPOTENCY_WINDOW = 256;
 
 /** Successful answer to the request with the same `id`. */
 export interface SuccessResponseMessage<R = unknown> {

@@ -115,18 +115,78 @@ describe('SignalingClient', () => {
     expect(methods.indexOf('join')).toBeLessThan(methods.indexOf('chatMessage'));
   });
 
-  it('rejects requests in flight when the socket drops, and everything on close()', async () => {
+  it('re-sends a request in flight at a drop once the session is resumed, with the same key: carried out once', async () => {
+    await client.connect('tok');
+    let open = (): void => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    server.on('produce', async () => {
+      await gate;
+      return { producerId: 'p-1' };
+    });
+    const inFlight = client.request('produce', { transportId: 't', kind: 'audio', rtpParameters: { codecs: [] }, appData: { source: 'mic' } });
+    await until(() => server.requests('produce').length === 1);
+    server.socket.drop(1006, 'network');
+    // The server finishes the original after the socket went; its answer is lost with it.
+    open();
+    await expect(inFlight).resolves.toEqual({ producerId: 'p-1' });
+    const sent = server.received.filter((r) => r.method === 'produce');
+    expect(sent).toHaveLength(2);
+    expect(sent[0].key).toBeDefined();
+    expect(sent[1].key).toBe(sent[0].key);
+    expect(server.executed('produce')).toBe(1);
+    expect(server.requests('authenticate').at(-1)).toMatchObject({ resumeSessionId: 'session-1' });
+  });
+
+  it('fails requests in flight at a drop when the session was not kept, and everything on close()', async () => {
     await client.connect('tok');
     server.on('leave', () => NO_ANSWER);
     const inFlight = client.request('leave', {});
     await settle();
+    server.on('authenticate', () => server.session(false));
+    server.socket.drop();
+    await expect(inFlight).rejects.toMatchObject({ code: 'invalid_state', reason: expect.stringContaining('did not keep the session') });
     server.accepting = false;
     server.socket.drop();
-    await expect(inFlight).rejects.toMatchObject({ code: 'timeout' });
+    await until(() => client.state() === 'reconnecting');
     const queued = client.request('chatMessage', { text: 'x' });
     client.close();
     await expect(queued).rejects.toMatchObject({ code: 'invalid_state' });
     expect(client.state()).toBe('closed');
+  });
+
+  it('every request carries its own idempotency key', async () => {
+    await client.connect('tok');
+    await client.request('chatMessage', { text: 'a' });
+    await client.request('chatMessage', { text: 'b' });
+    const keys = server.received.filter((r) => r.method === 'chatMessage').map((r) => r.key);
+    expect(new Set(keys).size).toBe(2);
+    expect(server.received.find((r) => r.method === 'authenticate')?.key).toBeUndefined();
+  });
+
+  it("reconnects at once on the browser's online event instead of waiting out the backoff", async () => {
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({
+      providers: [
+        { provide: WEB_SOCKET_FACTORY, useValue: server.factory },
+        { provide: SIGNALING_URL, useValue: 'ws://test/ws' },
+        // A long backoff: only the online event can bring it back within the test.
+        { provide: SIGNALING_OPTIONS, useValue: { requestTimeoutMs: 200, reconnectBaseDelayMs: 60_000, reconnectMaxDelayMs: 60_000, maxReconnectAttempts: 5 } },
+      ],
+    });
+    const slow = TestBed.inject(SignalingClient);
+    try {
+      await slow.connect('tok');
+      server.socket.drop(1006, 'network');
+      await until(() => slow.state() === 'reconnecting');
+      const sockets = server.sockets.length;
+      await settle(5);
+      expect(server.sockets.length).toBe(sockets);
+      globalThis.dispatchEvent(new Event('online'));
+      await until(() => slow.state() === 'open');
+      expect(server.sockets.length).toBe(sockets + 1);
+    } finally {
+      slow.close();
+    }
   });
 
   it('keeps retrying when re-authentication fails transiently (server draining)', async () => {

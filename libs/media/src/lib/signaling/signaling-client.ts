@@ -1,4 +1,4 @@
-import { Injectable, inject } from '@angular/core';
+import { DestroyRef, Injectable, inject } from '@angular/core';
 import {
   CLOSE_CODES,
   PROTOCOL_VERSION,
@@ -56,25 +56,29 @@ export interface RequestOptions {
 /** Runs after re-authentication and before queued requests are sent. */
 export type ReconnectHook = (event: ReconnectedEvent) => Promise<void>;
 
-interface Pending {
-  method: string;
-  resolve: (data: unknown) => void;
-  reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 interface Queued {
   method: string;
   data: unknown;
+  /** Idempotency key: the same on a re-send, so the server carries the request out once. */
+  key?: string;
   resolve: (data: unknown) => void;
   reject: (error: Error) => void;
+}
+
+interface Pending extends Queued {
+  timer: ReturnType<typeof setTimeout>;
 }
 
 /**
  * The typed signaling channel: requests with timeouts, notifications, answers to
- * server requests, and reconnection with exponential backoff. Requests made while
- * (re)connecting are queued and sent, in order, once the socket re-authenticated
- * (with `resumeSessionId`, so the server can keep the peer's media alive).
+ * server requests, and reconnection with exponential backoff (at once when the
+ * browser reports it is back `online`). Requests made while (re)connecting are
+ * queued and sent, in order, once the socket re-authenticated (with
+ * `resumeSessionId`, so the server can keep the peer's media alive). Every
+ * request carries an idempotency key; one in flight when the socket drops is
+ * sent again with the same key once the session is resumed, so the server
+ * carries it out exactly once (a `produce` never makes two producers). When the
+ * server did not keep the session, those requests fail with `invalid_state`.
  */
 @Injectable({ providedIn: 'root' })
 export class SignalingClient {
@@ -93,6 +97,11 @@ export class SignalingClient {
   /** The current socket passed `authenticate` (it may still be running reconnect hooks). */
   private authenticated = false;
   private queue: Queued[] = [];
+  /** Requests that were in flight when the socket dropped: re-sent (same key) after a resume. */
+  private interrupted: Queued[] = [];
+  /** Keys are `<this prefix>-<counter>`: unique per client instance, hence per session. */
+  private readonly keyPrefix = randomKeyPrefix();
+  private nextKey = 1;
 
   private socket: WebSocketLike | null = null;
   private token: string | null = null;
@@ -111,6 +120,13 @@ export class SignalingClient {
   readonly notifications$: Observable<ServerNotification> = this.notificationsSubject.asObservable();
   /** The socket came back; `resumed` false means the server forgot this peer (join again). */
   readonly reconnected$: Observable<ReconnectedEvent> = this.reconnectedSubject.asObservable();
+
+  constructor() {
+    // The network is back: try now rather than at the end of the current backoff.
+    const onOnline = (): void => this.reconnectNow('the browser is online again');
+    globalThis.addEventListener?.('online', onOnline);
+    inject(DestroyRef).onDestroy(() => globalThis.removeEventListener?.('online', onOnline));
+  }
 
   /**
    * Opens the socket and authenticates. Resolves with the server's session; rejects
@@ -141,7 +157,7 @@ export class SignalingClient {
   request<M extends ClientRequestMethod>(method: M, data: ClientRequestParams<M>, options: RequestOptions = {}): Promise<ClientRequestResult<M>> {
     return new Promise<ClientRequestResult<M>>((resolve, reject) => {
       const state = this.stateCell.value;
-      const entry: Queued = { method, data, resolve: resolve as (d: unknown) => void, reject };
+      const entry: Queued = { method, data, key: `${this.keyPrefix}-${this.nextKey++}`, resolve: resolve as (d: unknown) => void, reject };
       if (state === 'open' || (options.urgent && this.authenticated)) this.send(entry);
       else if (state === 'connecting' || state === 'reconnecting') this.queue.push(entry);
       else reject(new SignalingError('invalid_state', `request(${method}) while ${state}`));
@@ -233,6 +249,13 @@ export class SignalingClient {
       this.sessionCell.set(session);
       this.logger.debug(`authenticated | peer=${session.peerId} resumed=${session.resumed}`);
       const event: ReconnectedEvent = { resumed: session.resumed, session };
+      // Requests interrupted by the drop go again at once (same keys: the server runs each
+      // once), before the hooks, which may be waiting for them. Without the session they
+      // referred to objects the server no longer has: they fail, before the hooks rebuild.
+      const interrupted = this.interrupted;
+      this.interrupted = [];
+      if (session.resumed) for (const entry of interrupted) this.send(entry);
+      else for (const entry of interrupted) entry.reject(new SignalingError('invalid_state', `${entry.method}: the connection was lost and the server did not keep the session`));
       if (reconnecting) {
         for (const hook of [...this.reconnectHooks]) {
           await hook(event).catch((error: unknown) => this.logger.warn('reconnect hook failed', error));
@@ -276,9 +299,9 @@ export class SignalingClient {
       this.pending.delete(id);
       entry.reject(new SignalingError('timeout', `${entry.method} not answered in ${this.options.requestTimeoutMs} ms`));
     }, this.options.requestTimeoutMs);
-    this.pending.set(id, { method: entry.method, resolve: entry.resolve, reject: entry.reject, timer });
+    this.pending.set(id, { ...entry, timer });
     try {
-      socket.send(JSON.stringify({ type: 'request', id, method: entry.method, data: entry.data }));
+      socket.send(JSON.stringify({ type: 'request', id, method: entry.method, data: entry.data, ...(entry.key ? { key: entry.key } : {}) }));
     } catch (error) {
       clearTimeout(timer);
       this.pending.delete(id);
@@ -341,7 +364,14 @@ export class SignalingClient {
   private onClose(code: number, reason: string): void {
     this.socket = null;
     this.authenticated = false;
-    this.rejectPending(new SignalingError('timeout', `connection lost before the answer arrived (code ${code})`));
+    // Keep the requests in flight (not authenticate: that one is redone anyway) for a re-send after a resume.
+    const lost = new SignalingError('timeout', `connection lost before the answer arrived (code ${code})`);
+    for (const [, p] of [...this.pending].sort(([a], [b]) => a - b)) {
+      clearTimeout(p.timer);
+      if (p.method === 'authenticate' || !p.key) p.reject(lost);
+      else this.interrupted.push({ method: p.method, data: p.data, key: p.key, resolve: p.resolve, reject: p.reject });
+    }
+    this.pending.clear();
     const state = this.stateCell.value;
     if (state === 'closed' || state === 'idle') return;
     if (this.firstConnect) {
@@ -374,6 +404,15 @@ export class SignalingClient {
     }, delay);
   }
 
+  private reconnectNow(why: string): void {
+    if (this.stateCell.value !== 'reconnecting' || !this.reconnectTimer) return;
+    this.logger.debug(`reconnecting now: ${why}`);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.attempts = 0;
+    this.openSocket();
+  }
+
   private rejectPending(error: Error): void {
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);
@@ -401,13 +440,19 @@ export class SignalingClient {
     this.reconnectTimer = null;
     this.dropSocket();
     this.rejectPending(error);
-    const queued = this.queue;
+    const queued = [...this.interrupted, ...this.queue];
     this.queue = [];
+    this.interrupted = [];
     for (const entry of queued) entry.reject(error);
     this.firstConnect?.reject(error);
     this.firstConnect = null;
     this.stateCell.set('closed');
   }
+}
+
+function randomKeyPrefix(): string {
+  const c = globalThis.crypto as Crypto | undefined;
+  return c?.randomUUID ? c.randomUUID().slice(0, 18) : Math.random().toString(36).slice(2, 14);
 }
 
 /** Errors after which re-authenticating later may succeed (not a bad token or version). */
