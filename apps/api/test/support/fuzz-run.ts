@@ -11,6 +11,8 @@ export interface FuzzReport {
   tracked: number;
   unanswered: number;
   answeredTwice: number;
+  /** The first requests answered more than once, as sent. */
+  twice: string[];
   internal: string[];
   leakyReasons: string[];
   codes: Record<string, number>;
@@ -55,6 +57,7 @@ export async function runFuzz(server: TestServer, messages: number, seed: number
   // The fuzzer's own raw socket (the same identity would replace its session): answers counted by id.
   const socket = fuzzer.socket as WebSocket;
   const tracked = new Set<number>();
+  const sent = new Map<number, string>();
   let outstanding = 0;
   const answers = new Map<number, number>();
   const codes: Record<string, number> = {};
@@ -69,7 +72,8 @@ export async function runFuzz(server: TestServer, messages: number, seed: number
     codes[code] = (codes[code] ?? 0) + 1;
     if (code === 'internal') internal.push(msg.error?.reason ?? '');
     if (msg.error && LEAKY.test(msg.error.reason)) leakyReasons.push(msg.error.reason);
-    if (typeof msg.id === 'number' && msg.id >= 1_000_000) answers.set(msg.id, (answers.get(msg.id) ?? 0) + 1);
+    // Only ids this run assigned (a mutated envelope may carry any number, echoed as sent).
+    if (typeof msg.id === 'number' && tracked.has(msg.id)) answers.set(msg.id, (answers.get(msg.id) ?? 0) + 1);
     const w = waiters;
     waiters = [];
     w.forEach((fn) => fn());
@@ -105,6 +109,7 @@ export async function runFuzz(server: TestServer, messages: number, seed: number
       tracked.add(id);
       outstanding++;
     }
+    sent.set(id, text.slice(0, 300));
     socket.send(text);
     // Keep at most 32 tracked requests unanswered.
     while (outstanding >= 32) await new Promise<void>((r) => waiters.push(r));
@@ -124,6 +129,7 @@ export async function runFuzz(server: TestServer, messages: number, seed: number
     tracked: tracked.size,
     unanswered: [...tracked].filter((t) => !answers.has(t)).length,
     answeredTwice: [...answers.values()].filter((n) => n > 1).length,
+    twice: [...answers.entries()].filter(([, n]) => n > 1).slice(0, 5).map(([id]) => sent.get(id) ?? `(not sent as ${id})`),
     internal,
     leakyReasons: leakyReasons.slice(0, 5),
     codes,
