@@ -15,22 +15,35 @@ function answersTo(c: TestClient, id: unknown): ErrorResponseMessage[] {
   return c.orphanErrors.filter((e) => e.id === id) as ErrorResponseMessage[];
 }
 
-describe.each(backends.map((b) => [b.name, b] as const))('hardening against the %s', (_name, backend: Backend) => {
-  let server: TestServer;
+/**
+ * A fresh server per test (`env` on top of the test defaults), whose clients are
+ * closed after it and which must then be clean (nothing of anyone left).
+ */
+function serverPerTest(backend: Backend, env: Record<string, string>): { server(): TestServer; keep<T extends TestClient>(c: T): T } {
+  let current: TestServer | undefined;
   const clients: TestClient[] = [];
-  const keep = <T extends TestClient>(c: T): T => (clients.push(c), c);
-
   beforeEach(async () => {
-    server = await TestServer.start(backend, { MEDIASOUP_NUM_WORKERS: '1' });
+    current = await TestServer.start(backend, env);
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
     try {
-      await server.expectClean();
+      await current?.expectClean();
     } finally {
-      await server.stop();
+      await current?.stop();
     }
   });
+  return {
+    server: () => current as TestServer,
+    keep: <T extends TestClient>(c: T): T => (clients.push(c), c),
+  };
+}
+
+describe.each(backends.map((b) => [b.name, b] as const))('hardening against the %s', (_name, backend: Backend) => {
+  const ctx = serverPerTest(backend, { MEDIASOUP_NUM_WORKERS: '1' });
+  const keep = ctx.keep;
+  let server: TestServer;
+  beforeEach(() => (server = ctx.server()));
 
   it('a produce mediasoup could not serialize (maxBitrate 1.5) is invalid_request naming the field; nobody else notices', async () => {
     const alice = keep(await server.client('alice'));
@@ -200,9 +213,10 @@ describe('chat length counts characters as people do', () => {
 });
 
 describe.each(backends.map((b) => [b.name, b] as const))('exactly once across socket drops against the %s', (_name, backend: Backend) => {
+  const ctx = serverPerTest(backend, { RESUME_GRACE_MS: '5000' });
+  const keep = ctx.keep;
   let server: TestServer;
-  const clients: TestClient[] = [];
-  const keep = <T extends TestClient>(c: T): T => (clients.push(c), c);
+  beforeEach(() => (server = ctx.server()));
   const resume = async (sub: string, sessionId: string): Promise<TestClient> => {
     const c = keep(await TestClient.connect(server.url));
     c.onServerRequest('newConsumer', () => ({}));
@@ -212,18 +226,6 @@ describe.each(backends.map((b) => [b.name, b] as const))('exactly once across so
   /** A keyed request sent as the SDK sends it. */
   const keyed = (c: TestClient, method: string, data: unknown, key: string): Promise<unknown> =>
     c.requestRaw({ type: 'request', id: c.nextRequestId(), method, data, key });
-
-  beforeEach(async () => {
-    server = await TestServer.start(backend, { RESUME_GRACE_MS: '5000' });
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    try {
-      await server.expectClean();
-    } finally {
-      await server.stop();
-    }
-  });
 
   it('a produce re-sent with its key after a drop returns the original producer; nothing is created twice', async () => {
     const alice = keep(await server.client('alice'));

@@ -163,25 +163,18 @@ export class MediaService {
 
     // SSRC / MID / RID collisions on this transport are refused here, as the worker would.
     const listeners = transport.appData.listeners as TransportListeners;
-    const claim = `produce:${randomUUID()}`;
-    listeners.claimRtp(claim, params.rtpParameters);
-    let producer: Producer;
-    try {
-      producer = await transport.produce({
-        kind: params.kind,
-        rtpParameters: params.rtpParameters as MsRtpParameters,
-        paused: params.paused ?? false,
-        appData: { ...params.appData, peerId: peer.id },
-      });
-    } catch (error) {
-      listeners.releaseRtp(claim);
-      throw error;
-    }
-    producer.observer.once('close', () => listeners.releaseRtp(claim));
-    if (producer.closed || peer.closed || peer.roomId !== room.id) {
-      this.mediasoup.closeQuietly(producer);
-      throw new SignalingError('invalid_state', 'the transport or the room closed while producing');
-    }
+    const producer = await this.createOwned(
+      peer,
+      room,
+      { claim: (key) => listeners.claimRtp(key, params.rtpParameters), release: (key) => listeners.releaseRtp(key) },
+      () =>
+        transport.produce({
+          kind: params.kind,
+          rtpParameters: params.rtpParameters as MsRtpParameters,
+          paused: params.paused ?? false,
+          appData: { ...params.appData, peerId: peer.id },
+        }),
+    );
     peer.producers.set(producer.id, producer);
     producer.observer.once('close', () => peer.producers.delete(producer.id));
     producer.on('score', (score) => peer.channel.notify('producerScore', { producerId: producer.id, score }));
@@ -244,25 +237,18 @@ export class MediaService {
     if (transport.appData.direction !== 'send') throw new SignalingError('invalid_state', `transport ${transport.id} is not a send transport`);
     if (!transport.sctpParameters) throw new SignalingError('invalid_state', `transport ${transport.id} has no SCTP; create it with sctpCapabilities`);
     const listeners = transport.appData.listeners as TransportListeners;
-    const claim = `produceData:${randomUUID()}`;
-    listeners.claimStream(claim, params.sctpStreamParameters.streamId);
-    let dataProducer: DataProducer;
-    try {
-      dataProducer = await transport.produceData({
-        sctpStreamParameters: params.sctpStreamParameters as SctpStreamParameters,
-        label: params.label,
-        protocol: params.protocol,
-        appData: { ...params.appData, peerId: peer.id },
-      });
-    } catch (error) {
-      listeners.releaseStream(claim);
-      throw error;
-    }
-    dataProducer.observer.once('close', () => listeners.releaseStream(claim));
-    if (dataProducer.closed || peer.closed || peer.roomId !== room.id) {
-      this.mediasoup.closeQuietly(dataProducer);
-      throw new SignalingError('invalid_state', 'the transport or the room closed while producing data');
-    }
+    const dataProducer = await this.createOwned(
+      peer,
+      room,
+      { claim: (key) => listeners.claimStream(key, params.sctpStreamParameters.streamId), release: (key) => listeners.releaseStream(key) },
+      () =>
+        transport.produceData({
+          sctpStreamParameters: params.sctpStreamParameters as SctpStreamParameters,
+          label: params.label,
+          protocol: params.protocol,
+          appData: { ...params.appData, peerId: peer.id },
+        }),
+    );
     peer.dataProducers.set(dataProducer.id, dataProducer);
     dataProducer.observer.once('close', () => peer.dataProducers.delete(dataProducer.id));
     this.logger.log(`produceData() | peer=${peer.id} label=${dataProducer.label} dataProducer=${dataProducer.id}`);
@@ -423,6 +409,34 @@ export class MediaService {
         consumerPeer.channel.notify('dataConsumerClosed', { dataConsumerId: dc.id });
       }
     }
+  }
+
+  /**
+   * Creates a producer or data producer with its transport listener entries
+   * reserved for exactly its lifetime (released if creation fails, else when it
+   * closes), and closes it again if the peer left the room or went meanwhile.
+   */
+  private async createOwned<T extends { closed: boolean; close(): void; observer: { once(event: 'close', fn: () => void): unknown } }>(
+    peer: Peer,
+    room: Room,
+    reservation: { claim(key: string): void; release(key: string): void },
+    create: () => Promise<T>,
+  ): Promise<T> {
+    const key = randomUUID();
+    reservation.claim(key);
+    let created: T;
+    try {
+      created = await create();
+    } catch (error) {
+      reservation.release(key);
+      throw error;
+    }
+    created.observer.once('close', () => reservation.release(key));
+    if (created.closed || peer.closed || peer.roomId !== room.id) {
+      this.mediasoup.closeQuietly(created);
+      throw new SignalingError('invalid_state', 'the transport or the room closed meanwhile');
+    }
+    return created;
   }
 
   private routerOf(room: Room) {

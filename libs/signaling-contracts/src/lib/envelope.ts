@@ -25,7 +25,7 @@ export const CLOSE_CODES = {
  * for `newConsumer` / `newDataConsumer` / `fileChunk`, which wait for the client's
  * answer. `id` is a non-negative integer, unique per sender and connection;
  * responses echo it. Every request gets exactly one response. A message is at
- * most the server's `maxMessageBytes`, nested at most {@link MAX_JSON_DEPTH}
+ * most the server's `maxMessageBytes`, nested at most `MAX_JSON_DEPTH` (16)
  * levels, and has no `__proto__`, `constructor` or `prototype` key at any level.
  */
 export interface RequestMessage<M extends string = string, D = unknown> {
