@@ -28,5 +28,5 @@ if (existsSync(dir)) {
   }
 }
 if (brokenSuites > 0) console.log(`suites that could not run (their tests are not counted): ${brokenSuites}`);
-console.log(failedSteps.length ? `steps: ${failedSteps.length} failed (${failedSteps.join(', ')})` : 'steps: all passed');
+console.log(failedSteps.length ? `steps: ${failedSteps.length} failed: ${failedSteps.map((s) => `"${s}"`).join(', ')}` : 'steps: all passed');
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CLOSE_CODES, PROTOCOL_VERSION, type ErrorResponseMessage } from '@confer/signaling-contracts';
 import { SignJWT } from 'jose';
 import { backends, backendsBanner, type Backend } from './support/backends';
-import { CLIENT_DTLS, sendRtpParameters } from './support/rtp';
+import { sendRtpParameters } from './support/rtp';
 import { joinRoom, produce } from './support/scenario';
 import { TestClient } from './support/test-client';
 import { TestServer } from './support/test-server';
