@@ -30,7 +30,7 @@ try {
   console.log(`reachable (HTTP ${res.status})`);
   process.exit(0);
 } catch (error) {
-  const cause = error?.cause?.code ?? error?.name ?? String(error);
+  const cause = error?.cause?.code ?? (error?.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : (error?.cause?.message ?? error?.message ?? String(error)));
   console.log(`the prebuilt worker's download address cannot be reached (${cause})`);
   process.exit(1);
 }
