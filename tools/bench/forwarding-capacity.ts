@@ -19,6 +19,7 @@ import { loadConfig } from '../../apps/api/src/config/app-config';
 import { ROUTER_MEDIA_CODECS } from '../../apps/api/src/media/media-codecs';
 import { realMediasoup } from '../../apps/api/src/media/mediasoup-api';
 import { MediasoupService } from '../../apps/api/src/media/mediasoup.service';
+import { LeastLoadedPlacement } from '../../apps/api/src/policies/worker-placement';
 import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { lineChartSvg, machineInfo, printTable, writeResults, type Row } from './lib/report';
@@ -68,7 +69,7 @@ interface Target {
 async function oursTarget(): Promise<Target> {
   // The room router exactly as RoomsService gets it: MediasoupService.createRoomMedia().
   const config = loadConfig({ JWT_SECRET: 'bench-secret-0123456789abcdef', MEDIASOUP_NUM_WORKERS: '1', MEDIASOUP_LOG_LEVEL: 'error', LOG_LEVEL: 'silent' });
-  const service = new MediasoupService(config, realMediasoup);
+  const service = new MediasoupService(config, realMediasoup, new LeastLoadedPlacement());
   await service.onModuleInit();
   if (!service.available) throw new Error(`MediasoupService has no worker: ${service.unavailable}`);
   const media = await service.createRoomMedia('bench-forwarding');

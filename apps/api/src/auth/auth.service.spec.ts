@@ -1,3 +1,4 @@
+import { DefaultIdentityMapper } from '../policies/identity-mapper';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -6,7 +7,7 @@ import { AuthService } from './auth.service';
 
 describe('AuthService', () => {
   describe('HS256', () => {
-    const auth = new AuthService(loadConfig({ JWT_SECRET: 'hs256-secret-0123456789', JWT_ISSUER: 'portal', JWT_AUDIENCE: 'confer' }));
+    const auth = new AuthService(loadConfig({ JWT_SECRET: 'hs256-secret-0123456789', JWT_ISSUER: 'portal', JWT_AUDIENCE: 'confer' }), new DefaultIdentityMapper());
 
     it('reads subject, name, rooms and grants; absent grants are false', async () => {
       const token = await auth.sign({ sub: 'u1', name: 'Ada', rooms: ['r1', 'r2'], grants: { canPublish: true } });
@@ -19,7 +20,7 @@ describe('AuthService', () => {
     });
 
     it('checks issuer and audience', async () => {
-      const other = new AuthService(loadConfig({ JWT_SECRET: 'hs256-secret-0123456789', JWT_ISSUER: 'someone-else' }));
+      const other = new AuthService(loadConfig({ JWT_SECRET: 'hs256-secret-0123456789', JWT_ISSUER: 'someone-else' }), new DefaultIdentityMapper());
       const token = await other.sign({ sub: 'u1' });
       await expect(auth.verify(token)).rejects.toMatchObject({ code: 'unauthenticated' });
     });
@@ -33,7 +34,7 @@ describe('AuthService', () => {
 
     it('issues dev tokens only when DEV_TOKENS is on', async () => {
       await expect(auth.issueDevToken('Ada', 'r1')).rejects.toMatchObject({ code: 'forbidden' });
-      const dev = new AuthService(loadConfig({ DEV_TOKENS: 'true' }));
+      const dev = new AuthService(loadConfig({ DEV_TOKENS: 'true' }), new DefaultIdentityMapper());
       const identity = await dev.verify(await dev.issueDevToken('Ada', 'r1'));
       expect(identity).toMatchObject({ displayName: 'Ada', rooms: ['r1'], grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: true } });
       expect(identity.subject).toMatch(/^dev-/);
@@ -64,7 +65,7 @@ describe('AuthService', () => {
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     it.each(['RS256', 'ES256'] as const)('verifies %s tokens from the identity provider', async (alg) => {
-      const auth = new AuthService(loadConfig({ JWT_JWKS_URL: url }));
+      const auth = new AuthService(loadConfig({ JWT_JWKS_URL: url }), new DefaultIdentityMapper());
       const key = keys.find((k) => k.alg === alg);
       if (!key) throw new Error('no key');
       const token = await new SignJWT({ sub: 'portal-user', name: 'Grace', rooms: ['*'], grants: { canSubscribe: true } })
@@ -75,7 +76,7 @@ describe('AuthService', () => {
     });
 
     it('refuses a token signed by another key', async () => {
-      const auth = new AuthService(loadConfig({ JWT_JWKS_URL: url }));
+      const auth = new AuthService(loadConfig({ JWT_JWKS_URL: url }), new DefaultIdentityMapper());
       const { privateKey } = await generateKeyPair('ES256');
       const token = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'ES256', kid: 'ES256-key' }).setExpirationTime('5m').sign(privateKey);
       await expect(auth.verify(token)).rejects.toMatchObject({ code: 'unauthenticated' });

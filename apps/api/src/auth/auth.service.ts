@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { SignalingError, TOKEN_CLOCK_SKEW_S, type Grants } from '@confer/signaling-contracts';
+import { SignalingError, TOKEN_CLOCK_SKEW_S, type Grants, type TokenClaims } from '@confer/signaling-contracts';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import type { Identity } from '../peers/peer';
+import { IDENTITY_MAPPER, type IdentityMapper } from '../policies/identity-mapper';
+import type { Identity } from './identity';
 
 /** Claims Confer reads from a token; documented in the contract (`TokenClaims`, PROTOCOL.md). */
 export interface ConferClaims extends JWTPayload {
@@ -22,7 +23,10 @@ export class AuthService implements OnModuleInit {
   private readonly secret: Uint8Array | null;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(IDENTITY_MAPPER) private readonly mapper: IdentityMapper,
+  ) {
     const { jwtSecret, jwksUrl } = config.auth;
     this.secret = jwtSecret ? new TextEncoder().encode(jwtSecret) : null;
     this.jwks = jwksUrl ? createRemoteJWKSet(new URL(jwksUrl)) : null;
@@ -68,19 +72,7 @@ export class AuthService implements OnModuleInit {
     if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + TOKEN_CLOCK_SKEW_S) {
       throw new SignalingError('unauthenticated', `invalid token: issued in the future (iat ${payload.iat})`);
     }
-    const rooms = Array.isArray(payload.rooms) ? payload.rooms.filter((r): r is string => typeof r === 'string') : [];
-    const g = payload.grants ?? {};
-    return {
-      subject: payload.sub,
-      displayName: typeof payload.name === 'string' && payload.name ? payload.name.slice(0, 64) : payload.sub,
-      rooms,
-      grants: {
-        canPublish: g.canPublish === true,
-        canSubscribe: g.canSubscribe === true,
-        canPublishData: g.canPublishData === true,
-        roomAdmin: g.roomAdmin === true,
-      },
-    };
+    return this.mapper.map(payload as unknown as TokenClaims & Record<string, unknown>);
   }
 
   /** A development token for one room with every grant; only when DEV_TOKENS is on. */

@@ -34,6 +34,8 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { iceServersFor } from '../config/ice-servers';
 import type { Peer, TransportAppData } from '../peers/peer';
 import type { Room } from '../rooms/room';
+import { EventsService } from '../events/events.service';
+import { ROOM_POLICY, type RoomAction, type RoomPolicy } from '../policies/room-policy';
 import { RoomsService } from '../rooms/rooms.service';
 import { MediasoupService, type RoomMedia } from './mediasoup.service';
 import { TransportListeners } from './transport-listeners';
@@ -61,6 +63,8 @@ export class MediaService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly mediasoup: MediasoupService,
     private readonly rooms: RoomsService,
+    @Inject(ROOM_POLICY) private readonly policy: RoomPolicy,
+    private readonly events: EventsService,
   ) {}
 
   async getRouterRtpCapabilities(peer: Peer, { roomId }: GetRouterRtpCapabilitiesParams): Promise<GetRouterRtpCapabilitiesResult> {
@@ -73,11 +77,10 @@ export class MediaService {
     this.mediasoup.assertAvailable();
     const room = this.rooms.roomOf(peer, false);
     const main = this.mediaOf(room);
-    const { grants } = peer;
-    if (params.direction === 'send' && !grants.canPublish && !grants.canPublishData) {
-      throw new SignalingError('forbidden', 'the token does not allow publishing');
+    if (params.direction === 'send' && !(await this.may(peer, room, 'publish')) && !(await this.may(peer, room, 'publishData'))) {
+      throw new SignalingError('forbidden', 'not allowed to publish in this room');
     }
-    if (params.direction === 'recv' && !grants.canSubscribe) throw new SignalingError('forbidden', 'the token does not allow subscribing');
+    if (params.direction === 'recv' && !(await this.may(peer, room, 'subscribe'))) throw new SignalingError('forbidden', 'not allowed to subscribe in this room');
     const max = this.config.limits.maxTransportsPerPeer;
     if (peer.transports.size >= max) throw new SignalingError('limit_exceeded', `at most ${max} transports per peer`);
 
@@ -155,7 +158,7 @@ export class MediaService {
   async produce(peer: Peer, params: ProduceParams): Promise<ProduceResult> {
     this.mediasoup.assertAvailable();
     const room = this.rooms.roomOf(peer);
-    if (!peer.grants.canPublish) throw new SignalingError('forbidden', 'the token does not allow publishing');
+    if (!(await this.may(peer, room, 'publish'))) throw new SignalingError('forbidden', 'not allowed to publish in this room');
     const transport = this.owned(peer, 'transports', params.transportId);
     if (transport.appData.direction !== 'send') throw new SignalingError('invalid_state', `transport ${transport.id} is not a send transport`);
     const max = this.config.limits.maxProducersPerPeer;
@@ -176,7 +179,11 @@ export class MediaService {
         }),
     );
     peer.producers.set(producer.id, producer);
-    producer.observer.once('close', () => peer.producers.delete(producer.id));
+    producer.observer.once('close', () => {
+      peer.producers.delete(producer.id);
+      this.events.emit({ type: 'track.unpublished', roomId: room.id, peerId: peer.id, producerId: producer.id });
+    });
+    this.events.emit({ type: 'track.published', roomId: room.id, peerId: peer.id, producerId: producer.id, kind: producer.kind, source: params.appData.source });
     producer.on('score', (score) => peer.channel.notify('producerScore', { producerId: producer.id, score }));
     if (producer.kind === 'audio' && room.media) {
       room.media.activeSpeakerObserver.addProducer({ producerId: producer.id }).catch((e: Error) => this.logger.warn(`addProducer() to speaker observer failed | ${e.message}`));
@@ -232,7 +239,7 @@ export class MediaService {
   async produceData(peer: Peer, params: ProduceDataParams): Promise<ProduceDataResult> {
     this.mediasoup.assertAvailable();
     const room = this.rooms.roomOf(peer);
-    if (!peer.grants.canPublishData) throw new SignalingError('forbidden', 'the token does not allow publishing data');
+    if (!(await this.may(peer, room, 'publishData'))) throw new SignalingError('forbidden', 'not allowed to publish data in this room');
     const transport = this.owned(peer, 'transports', params.transportId);
     if (transport.appData.direction !== 'send') throw new SignalingError('invalid_state', `transport ${transport.id} is not a send transport`);
     if (!transport.sctpParameters) throw new SignalingError('invalid_state', `transport ${transport.id} has no SCTP; create it with sctpCapabilities`);
@@ -437,6 +444,11 @@ export class MediaService {
       throw new SignalingError('invalid_state', 'the transport or the room closed meanwhile');
     }
     return created;
+  }
+
+  /** The room policy's answer (the token's grants by default). */
+  private may(peer: Peer, room: Room, action: RoomAction): Promise<boolean> {
+    return Promise.resolve(this.policy.may(peer.identity, room.id, action));
   }
 
   private routerOf(room: Room) {

@@ -4,6 +4,7 @@ import type { ActiveSpeakerObserver, Router, WebRtcServer, Worker } from 'medias
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ROUTER_MEDIA_CODECS } from './media-codecs';
 import { MEDIASOUP_API, type MediasoupApi, type MediasoupApiSource } from './mediasoup-api';
+import { WORKER_PLACEMENT, type WorkerPlacement } from '../policies/worker-placement';
 import type { WorkerBinResolution } from './worker-bin';
 
 /** One worker of the pool and, when WEBRTC_SERVER_PORT is set, its WebRtcServer. */
@@ -12,27 +13,6 @@ export interface WorkerEntry {
   worker: Worker;
   webRtcServer?: WebRtcServer;
   routers: number;
-}
-
-/** What placement looks at for one worker. */
-export interface WorkerLoad {
-  routers: number;
-  consumers: number;
-}
-
-/**
- * Load-aware placement of a new room: the worker with the fewest routers, then
- * the lowest consumer count; ties go to the first in `order` (the caller rotates
- * it so that equal workers take turns). Returns -1 for an empty list.
- */
-export function pickLeastLoaded(loads: readonly WorkerLoad[], start = 0): number {
-  let best = -1;
-  for (let k = 0; k < loads.length; k++) {
-    const i = (start + k) % loads.length;
-    const l = loads[i];
-    if (best < 0 || l.routers < loads[best].routers || (l.routers === loads[best].routers && l.consumers < loads[best].consumers)) best = i;
-  }
-  return best;
 }
 
 /** A router of a room and the worker (and WebRtcServer) it runs on. */
@@ -59,7 +39,6 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
   private readonly workers: WorkerEntry[] = [];
   private readonly workerDiedListeners = new Set<(index: number) => void>();
   private api: MediasoupApi | null = null;
-  private nextWorker = 0;
   private closing = false;
   private deaths = 0;
   /** Replacement workers being started, by index; room creation waits for them when no worker is live. */
@@ -76,6 +55,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(MEDIASOUP_API) private readonly source: MediasoupApiSource,
+    @Inject(WORKER_PLACEMENT) private readonly placement: WorkerPlacement,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -168,7 +148,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
   /** A router (and its active speaker observer) for a new room, on the least loaded worker. */
   async createRoomMedia(roomId: string): Promise<RoomMedia> {
     this.assertAvailable();
-    const entry = await this.pickWorker();
+    const entry = await this.pickWorker(roomId);
     const router = await entry.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { roomId } });
     try {
       const activeSpeakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
@@ -186,14 +166,10 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
    * The least loaded live worker other than `exceptIndex`, for a room's extra
    * (piped) router; null when there is no other live worker.
    */
-  pickOtherWorker(exceptIndex: number): number | null {
+  pickOtherWorker(exceptIndex: number, roomId = ''): number | null {
     const others = this.workers.filter((w) => !w.worker.closed && w.index !== exceptIndex);
     if (others.length === 0) return null;
-    const chosen = pickLeastLoaded(
-      others.map((w) => ({ routers: w.routers, consumers: this.consumerCount(w.index) })),
-      this.nextWorker++ % others.length,
-    );
-    return others[chosen].index;
+    return this.place(others, roomId, 'pipe').index;
   }
 
   /**
@@ -221,18 +197,23 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
    * the pool. When every worker died, waits for a replacement rather than
    * failing the rooms being re-created after a `mediaReset`.
    */
-  private async pickWorker(): Promise<WorkerEntry> {
+  private async pickWorker(roomId: string): Promise<WorkerEntry> {
     let live = this.workers.filter((w) => !w.worker.closed);
     if (live.length === 0 && this.replacing.size > 0) {
       await Promise.allSettled([...this.replacing.values()]);
       live = this.workers.filter((w) => !w.worker.closed);
     }
     if (live.length === 0) throw new SignalingError('media_unavailable', 'no live mediasoup worker');
-    const chosen = pickLeastLoaded(
-      live.map((w) => ({ routers: w.routers, consumers: this.consumerCount(w.index) })),
-      this.nextWorker++ % live.length,
-    );
-    return live[chosen];
+    return this.place(live, roomId, 'room');
+  }
+
+  /** Asks the placement policy; an answer that names none of `candidates` falls back to the first. */
+  private place(candidates: WorkerEntry[], roomId: string, purpose: 'room' | 'pipe'): WorkerEntry {
+    const loads = candidates.map((w) => ({ index: w.index, routers: w.routers, consumers: this.consumerCount(w.index) }));
+    const index = this.placement.place(loads, { roomId, purpose });
+    const chosen = candidates.find((w) => w.index === index);
+    if (!chosen) this.logger.warn(`placement chose worker ${index}, not one of ${loads.map((l) => l.index).join(',')}; using ${candidates[0].index}`);
+    return chosen ?? candidates[0];
   }
 
   private async startWorker(index: number): Promise<void> {

@@ -8,18 +8,12 @@ import type {
   ServerRequests,
 } from '@confer/signaling-contracts';
 import type { Consumer, DataConsumer, DataProducer, Producer, WebRtcTransport } from 'mediasoup/types';
+import type { Identity } from '../auth/identity';
 import type { TransportListeners } from '../media/transport-listeners';
 import { IdempotencyCache } from './idempotency-cache';
 import type { PeerLink } from './peer-link';
 
-/** The verified identity behind a connection, read from its token. */
-export interface Identity {
-  subject: string;
-  displayName: string;
-  /** Rooms the token allows; `['*']` means any. */
-  rooms: string[];
-  grants: Grants;
-}
+export type { Identity } from '../auth/identity';
 
 /** How services talk to a peer's client; implemented by the signaling connection. */
 export interface PeerChannel {
@@ -77,10 +71,6 @@ export class Peer {
 
   info(): PeerInfo {
     return { id: this.id, displayName: this.displayName, device: this.device };
-  }
-
-  mayEnter(roomId: string): boolean {
-    return this.identity.rooms.includes('*') || this.identity.rooms.includes(roomId);
   }
 
   /** The receiving transport media is consumed on (the first `recv` one). */

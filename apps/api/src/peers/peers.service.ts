@@ -17,6 +17,7 @@ import { AuthService } from '../auth/auth.service';
 import { SERVER_VERSION } from '../app/version';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { iceServersFor } from '../config/ice-servers';
+import { EventsService } from '../events/events.service';
 import { FilesService } from '../files/files.service';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MediaService } from '../media/media.service';
@@ -46,6 +47,7 @@ export class PeersService implements OnModuleDestroy {
     private readonly mediasoup: MediasoupService,
     private readonly files: FilesService,
     private readonly shutdown: ShutdownState,
+    private readonly events: EventsService,
   ) {}
 
   onModuleDestroy(): void {
@@ -137,6 +139,7 @@ export class PeersService implements OnModuleDestroy {
     const others = room.joinedPeers(peer);
     peer.joined = true;
     room.broadcast('peerJoined', peer.info(), peer);
+    this.events.emit({ type: 'participant.joined', roomId: room.id, peerId: peer.id, displayName: peer.displayName });
     this.logger.log({ peer: peer.id, room: room.id }, `join() | peer=${peer.id} room=${room.id} others=${others.length}`);
     // After the response: the client expects `peers` before the first `newConsumer`.
     setImmediate(() => void this.media.consumeAll(peer));

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { SignalingError } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventsService } from '../events/events.service';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MediasoupService, type RoomMedia, type RouterSlot } from '../media/mediasoup.service';
 import type { Peer } from '../peers/peer';
+import { ROOM_POLICY, type RoomPolicy } from '../policies/room-policy';
 import { Room } from './room';
 
 /**
@@ -22,6 +24,8 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly mediasoup: MediasoupService,
     private readonly shutdown: ShutdownState,
+    @Inject(ROOM_POLICY) private readonly policy: RoomPolicy,
+    private readonly events: EventsService,
   ) {}
 
   onModuleInit(): void {
@@ -59,7 +63,9 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
   /** Puts `peer` in `roomId`, creating the room if needed. Idempotent for the room the peer is in. */
   async enter(peer: Peer, roomId: string): Promise<Room> {
-    if (!peer.mayEnter(roomId)) throw new SignalingError('forbidden', `the token does not allow room "${roomId}"`);
+    if (peer.roomId !== roomId && !(await this.policy.may(peer.identity, roomId, 'enter'))) {
+      throw new SignalingError('forbidden', `not allowed in room "${roomId}"`);
+    }
     if (peer.roomId !== roomId) this.shutdown.assertAccepting('entering a room');
     for (;;) {
       if (peer.roomId === roomId) return this.roomOf(peer, false);
@@ -74,9 +80,10 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
         if (peer.closed) throw new SignalingError('invalid_state', 'connection closed');
         continue;
       }
-      if (room.peers.size >= this.config.limits.maxPeersPerRoom) {
+      const capacity = this.policy.capacity(roomId);
+      if (room.peers.size >= capacity) {
         this.closeIfEmpty(room);
-        throw new SignalingError('limit_exceeded', `room "${roomId}" is full (${this.config.limits.maxPeersPerRoom} peers)`);
+        throw new SignalingError('limit_exceeded', `room "${roomId}" is full (${capacity} peers)`);
       }
       room.peers.set(peer.id, peer);
       peer.roomId = roomId;
@@ -98,7 +105,10 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     peer.joined = false;
     if (!room || room.peers.get(peer.id) !== peer) return;
     room.peers.delete(peer.id);
-    if (wasJoined) room.broadcast('peerLeft', { peerId: peer.id });
+    if (wasJoined) {
+      room.broadcast('peerLeft', { peerId: peer.id });
+      this.events.emit({ type: 'participant.left', roomId: room.id, peerId: peer.id });
+    }
     this.logger.debug({ peer: peer.id, room: room.id }, `exit() | peer=${peer.id} room=${room.id} left=${room.peers.size}`);
     this.closeIfEmpty(room);
   }
@@ -112,7 +122,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   async recvRouterFor(room: Room, media: RoomMedia): Promise<RouterSlot> {
     const threshold = this.config.media.pipeConsumerThreshold;
     if (threshold === 0 || room.closed || room.consumersOnWorker(media.workerIndex) <= threshold) return media;
-    const index = this.mediasoup.pickOtherWorker(media.workerIndex);
+    const index = this.mediasoup.pickOtherWorker(media.workerIndex, room.id);
     if (index === null) return media;
     let slot = room.extraRouters.get(index);
     if (!slot) {
@@ -161,6 +171,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
       });
     }
     this.rooms.set(roomId, room);
+    this.events.emit({ type: 'room.started', roomId });
     this.logger.log({ room: roomId, worker: media?.workerIndex }, `create() | room=${roomId} router=${media?.router.id ?? 'none (media unavailable)'} worker=${media?.workerIndex ?? '-'}`);
     return room;
   }
@@ -169,6 +180,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     if (room.peers.size > 0 || room.closed) return;
     room.close((o) => this.mediasoup.closeQuietly(o));
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+    this.events.emit({ type: 'room.finished', roomId: room.id });
     this.logger.log({ room: room.id }, `close() | room=${room.id}`);
   }
 
@@ -183,10 +195,12 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     room.close((o) => this.mediasoup.closeQuietly(o));
     this.rooms.delete(room.id);
     for (const peer of peers) {
+      if (peer.joined) this.events.emit({ type: 'participant.left', roomId: room.id, peerId: peer.id });
       peer.closeMedia((o) => this.mediasoup.closeQuietly(o));
       peer.roomId = null;
       peer.joined = false;
       peer.channel.notify('mediaReset', { reason });
     }
+    this.events.emit({ type: 'room.finished', roomId: room.id });
   }
 }

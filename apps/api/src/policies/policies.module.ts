@@ -1,0 +1,67 @@
+import { Global, Module, type DynamicModule, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { EventsService } from '../events/events.service';
+import { EVENT_SINKS, type EventSink } from './event-sink';
+import { DefaultIdentityMapper, IDENTITY_MAPPER, type IdentityMapper } from './identity-mapper';
+import { ROOM_POLICY, TokenRoomPolicy, type RoomPolicy } from './room-policy';
+import { LeastLoadedPlacement, WORKER_PLACEMENT, type WorkerPlacement } from './worker-placement';
+
+/** A policy given as a class (Nest instantiates it, with injection) or as an instance. */
+export type PolicyOf<T> = Type<T> | T;
+
+/** The extension points; each one absent keeps the default. */
+export interface ConferPolicies {
+  /** Modules whose exported providers the policy classes inject (the portal's own services). */
+  imports?: ModuleMetadata['imports'];
+  workerPlacement?: PolicyOf<WorkerPlacement>;
+  roomPolicy?: PolicyOf<RoomPolicy>;
+  identityMapper?: PolicyOf<IdentityMapper>;
+  eventSinks?: PolicyOf<EventSink>[];
+}
+
+function isClass<T>(policy: PolicyOf<T>): policy is Type<T> {
+  return typeof policy === 'function';
+}
+
+function providerOf<T>(token: symbol, policy: PolicyOf<T> | undefined, fallback: Provider): Provider {
+  if (policy === undefined) return fallback;
+  return isClass(policy) ? { provide: token, useClass: policy } : { provide: token, useValue: policy };
+}
+
+/**
+ * The policies behind their injection tokens, global so that every module of
+ * the API injects the same ones: {@link WORKER_PLACEMENT}, {@link ROOM_POLICY},
+ * {@link IDENTITY_MAPPER}, {@link EVENT_SINKS} (and the {@link EventsService}
+ * that feeds the sinks).
+ */
+@Global()
+@Module({})
+export class PoliciesModule {
+  static forRoot(policies: ConferPolicies = {}): DynamicModule {
+    const sinks = policies.eventSinks ?? [];
+    const sinkClasses = sinks.filter(isClass) as Type<EventSink>[];
+    const providers: Provider[] = [
+      providerOf(WORKER_PLACEMENT, policies.workerPlacement, { provide: WORKER_PLACEMENT, useClass: LeastLoadedPlacement }),
+      providerOf(ROOM_POLICY, policies.roomPolicy, { provide: ROOM_POLICY, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new TokenRoomPolicy(c.limits.maxPeersPerRoom) }),
+      providerOf(IDENTITY_MAPPER, policies.identityMapper, { provide: IDENTITY_MAPPER, useClass: DefaultIdentityMapper }),
+      ...sinkClasses,
+      {
+        provide: EVENT_SINKS,
+        inject: sinkClasses,
+        // In the order given, classes and instances alike.
+        useFactory: (...made: EventSink[]) => sinks.map((s) => (isClass(s) ? made[sinkClasses.indexOf(s)] : s)),
+      },
+    ];
+    return PoliciesModule.of(providers, policies.imports);
+  }
+
+  /** The module from ready providers of the four tokens (`ConferModule.forRootAsync` builds them from its factory). */
+  static of(policyProviders: Provider[], imports: ModuleMetadata['imports'] = []): DynamicModule {
+    return {
+      module: PoliciesModule,
+      imports,
+      providers: [...policyProviders, EventsService],
+      exports: [WORKER_PLACEMENT, ROOM_POLICY, IDENTITY_MAPPER, EVENT_SINKS, EventsService],
+    };
+  }
+}
