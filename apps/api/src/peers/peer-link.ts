@@ -1,5 +1,5 @@
 import { SignalingError, type ServerNotifications, type ServerRequests } from '@confer/signaling-contracts';
-import type { PeerChannel } from './peer';
+import type { PeerChannel } from './peer-channel';
 
 /** Most messages kept for a peer whose socket dropped; past it the session ends. */
 export const BACKLOG_LIMIT = 1000;

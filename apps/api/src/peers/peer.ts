@@ -4,8 +4,6 @@ import type {
   PeerInfo,
   RtpCapabilities,
   SctpCapabilities,
-  ServerNotifications,
-  ServerRequests,
 } from '@confer/signaling-contracts';
 import type { Consumer, DataConsumer, DataProducer, Producer, WebRtcTransport } from 'mediasoup/types';
 import type { Identity } from '../auth/identity';
@@ -15,13 +13,7 @@ import type { PeerLink } from './peer-link';
 
 export type { Identity } from '../auth/identity';
 
-/** How services talk to a peer's client; implemented by the signaling connection. */
-export interface PeerChannel {
-  notify<M extends keyof ServerNotifications>(method: M, data: ServerNotifications[M]): void;
-  /** Sends a server request and resolves with the client's answer (rejects with a SignalingError). */
-  request<M extends keyof ServerRequests>(method: M, data: ServerRequests[M]['params']): Promise<ServerRequests[M]['result']>;
-  close(code: number, reason: string): void;
-}
+export type { PeerChannel } from './peer-channel';
 
 /**
  * `workerIndex`: the worker of the transport's router (a recv transport may be on
