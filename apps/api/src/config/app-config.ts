@@ -32,7 +32,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'PORT', default: '3000', meaning: 'HTTP/WebSocket port (signaling at `/ws`).' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino level: trace, debug, info, warn, error, fatal, silent.' },
   { name: 'WEB_ROOT', default: '(unset)', meaning: 'Serve the built web app from this folder, with SPA fallback to index.html.' },
-  { name: 'MEDIASOUP_WORKER_BIN', default: '(resolved)', meaning: 'mediasoup-worker binary; see media/worker-bin.ts for the search order.' },
+  { name: 'MEDIASOUP_WORKER_BIN', default: '(resolved)', meaning: 'mediasoup-worker binary (must be an executable file, else the API refuses to start); unset: see "The mediasoup worker" for the search order.' },
   { name: 'MEDIASOUP_NUM_WORKERS', default: 'CPU count', meaning: 'Number of mediasoup workers.' },
   { name: 'MEDIASOUP_LOG_LEVEL', default: 'warn', meaning: 'Worker log level: debug, warn, error, none.' },
   { name: 'RTC_LISTEN_IP', default: '127.0.0.1', meaning: 'IP the workers bind for RTP/ICE.' },
