@@ -11,10 +11,10 @@ import { ConfigModule } from './config/config.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MediaModule } from './media/media.module';
 import { EVENT_SINKS, type EventSink } from './policies/event-sink';
-import { IDENTITY_MAPPER, DefaultIdentityMapper, type IdentityMapper } from './policies/identity-mapper';
-import { PoliciesModule, type ConferPolicies } from './policies/policies.module';
-import { ROOM_POLICY, TokenRoomPolicy, type RoomPolicy } from './policies/room-policy';
-import { LeastLoadedPlacement, WORKER_PLACEMENT, type WorkerPlacement } from './policies/worker-placement';
+import { IDENTITY_MAPPER, type IdentityMapper } from './policies/identity-mapper';
+import { DEFAULT_POLICIES, PoliciesModule, type ConferPolicies } from './policies/policies.module';
+import { ROOM_POLICY, type RoomPolicy } from './policies/room-policy';
+import { WORKER_PLACEMENT, type WorkerPlacement } from './policies/worker-placement';
 import { RoomsModule } from './rooms/rooms.module';
 import { SignalingModule } from './signaling/signaling.module';
 
@@ -69,9 +69,9 @@ export class ConferModule {
       [{ module: ConferOptionsModule, global: true, imports: options.imports ?? [], providers: [optionsProvider], exports: [CONFER_OPTIONS] }],
     );
     const policies = PoliciesModule.of([
-      fromOptions(WORKER_PLACEMENT, (o) => o.workerPlacement ?? new LeastLoadedPlacement()),
-      fromOptions(ROOM_POLICY, (o, c) => o.roomPolicy ?? new TokenRoomPolicy(c.limits.maxPeersPerRoom)),
-      fromOptions(IDENTITY_MAPPER, (o) => o.identityMapper ?? new DefaultIdentityMapper()),
+      fromOptions(WORKER_PLACEMENT, (o) => o.workerPlacement ?? DEFAULT_POLICIES.workerPlacement()),
+      fromOptions(ROOM_POLICY, (o, c) => o.roomPolicy ?? DEFAULT_POLICIES.roomPolicy(c)),
+      fromOptions(IDENTITY_MAPPER, (o) => o.identityMapper ?? DEFAULT_POLICIES.identityMapper()),
       fromOptions(EVENT_SINKS, (o) => o.eventSinks ?? []),
     ]);
     return ConferModule.build(config, policies);

@@ -26,14 +26,14 @@ export class HealthController {
   @Get(['health', 'api/health'])
   summary(): { status: 'ok'; mediaAvailable: boolean; media: string; workers: number; rooms: number; draining: boolean; devTokens: boolean } {
     return {
-      // The join screen warns "open Confer from your portal" up front when there are no dev tokens.
-      devTokens: this.config.auth.devTokens,
       status: 'ok',
       mediaAvailable: this.mediasoup.available,
       media: this.mediasoup.unavailable ?? `${this.mediasoup.liveWorkerCount} mediasoup worker(s) running`,
       workers: this.mediasoup.liveWorkerCount,
       rooms: this.rooms.all().length,
       draining: this.shutdown.draining,
+      // The join screen warns "open Confer from your portal" up front when there are no dev tokens.
+      devTokens: this.config.auth.devTokens,
     };
   }
 

@@ -27,4 +27,3 @@ export class ChatService {
     return { messageId: message.messageId, timestamp: message.timestamp };
   }
 }
-

@@ -46,10 +46,10 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
   /** Consumers per worker index, supplied by RoomsService (it knows the peers). */
   private consumerCount: (workerIndex: number) => number = () => 0;
   private resolution: WorkerBinResolution = { path: null, source: 'none', detail: 'not initialised' };
-  private probing: Promise<number[]> | null = null;
+  private probing: Promise<void> | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
   /** Workers killed because their channel stopped working (metrics, tests). */
-  private poisoned = 0;
+  private killed = 0;
   private unavailableReason: string | null = 'media not initialised';
 
   constructor(
@@ -120,7 +120,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
 
   /** Workers killed since start because they stopped answering or their channel broke. */
   get workersKilled(): number {
-    return this.poisoned;
+    return this.killed;
   }
 
   /** Workers that died since start (metrics). */
@@ -314,14 +314,13 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
    * half-way through serialization) or that does not answer within
    * WORKER_PROBE_TIMEOUT_MS is killed: mediasoup reports it `died`, it is
    * replaced and its rooms get `mediaReset`, as after a crash. Concurrent calls
-   * share one probe. Resolves with the indexes of the workers killed.
+   * share one probe.
    */
-  probeWorkers(reason: string): Promise<number[]> {
+  probeWorkers(reason: string): Promise<void> {
     if (this.probing) return this.probing;
     const api = this.api;
-    if (!api || this.closing) return Promise.resolve([]);
+    if (!api || this.closing) return Promise.resolve();
     this.probing = (async () => {
-      const killed: number[] = [];
       await Promise.all(
         this.workers
           .filter((w) => !w.worker.closed)
@@ -344,12 +343,10 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
             }
             if (problem === null || entry.worker.closed || this.closing) return;
             this.logger.error(`worker unusable, killing it | index=${entry.index} pid=${entry.worker.pid} reason=${reason} problem=${problem}`);
-            killed.push(entry.index);
-            this.poisoned++;
+            this.killed++;
             api.kill(entry.worker);
           }),
       );
-      return killed;
     })().finally(() => {
       this.probing = null;
     });

@@ -1,4 +1,4 @@
-import { IDEMPOTENCY_WINDOW } from '@confer/signaling-contracts';
+import { SignalingError, IDEMPOTENCY_WINDOW } from '@confer/signaling-contracts';
 
 /**
  * The outcomes of a session's last keyed requests (`RequestMessage.key`), so a
@@ -12,18 +12,27 @@ export class IdempotencyCache {
 
   constructor(private readonly capacity: number = IDEMPOTENCY_WINDOW) {}
 
-  get(key: string): { method: string; outcome: Promise<unknown> } | undefined {
-    return this.entries.get(key);
-  }
-
-  set(key: string, method: string, outcome: Promise<unknown>): void {
+  /**
+   * Runs `run` for `key` once: a key seen before gets the original outcome (for
+   * another method, `invalid_request`). `run` starts synchronously, so requests
+   * are still handled in arrival order.
+   */
+  once(key: string, method: string, run: () => unknown): Promise<unknown> {
+    const seen = this.entries.get(key);
+    if (seen) {
+      if (seen.method !== method) throw new SignalingError('invalid_request', `key ${JSON.stringify(key)} was already used for ${seen.method}`);
+      return seen.outcome;
+    }
+    let outcome: Promise<unknown>;
+    try {
+      outcome = Promise.resolve(run());
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
     // Never an unhandled rejection from here: the caller awaits the same promise.
     outcome.catch(() => undefined);
     this.entries.set(key, { method, outcome });
     while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-  }
-
-  get size(): number {
-    return this.entries.size;
+    return outcome;
   }
 }

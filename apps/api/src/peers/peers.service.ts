@@ -87,8 +87,7 @@ export class PeersService implements OnModuleDestroy {
       old?.close(CLOSE_CODES.replaced, 'the session was resumed on a newer connection');
       this.logger.log({ peer: id, room: peer.roomId ?? undefined, resumed: true }, `authenticate() | resumed | peer=${id} room=${peer.roomId ?? '-'}`);
       // Reconcile: a newConsumer lost with the old socket (its consumer closed) is offered again.
-      const resumedPeer = peer;
-      setImmediate(() => void this.media.consumeAll(resumedPeer));
+      setImmediate(() => void this.media.consumeAll(peer));
     } else {
       this.shutdown.assertAccepting('new sessions');
       if (previous) {

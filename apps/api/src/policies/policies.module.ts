@@ -19,12 +19,19 @@ export interface ConferPolicies {
   eventSinks?: PolicyOf<EventSink>[];
 }
 
+/** The default of each policy, the one place both `forRoot` and `forRootAsync` take them from. */
+export const DEFAULT_POLICIES = {
+  workerPlacement: (): WorkerPlacement => new LeastLoadedPlacement(),
+  roomPolicy: (config: AppConfig): RoomPolicy => new TokenRoomPolicy(config.limits.maxPeersPerRoom),
+  identityMapper: (): IdentityMapper => new DefaultIdentityMapper(),
+};
+
 function isClass<T>(policy: PolicyOf<T>): policy is Type<T> {
   return typeof policy === 'function';
 }
 
-function providerOf<T>(token: symbol, policy: PolicyOf<T> | undefined, fallback: Provider): Provider {
-  if (policy === undefined) return fallback;
+function providerOf<T>(token: symbol, policy: PolicyOf<T> | undefined, fallback: (config: AppConfig) => T): Provider {
+  if (policy === undefined) return { provide: token, inject: [APP_CONFIG], useFactory: fallback };
   return isClass(policy) ? { provide: token, useClass: policy } : { provide: token, useValue: policy };
 }
 
@@ -41,9 +48,9 @@ export class PoliciesModule {
     const sinks = policies.eventSinks ?? [];
     const sinkClasses = sinks.filter(isClass) as Type<EventSink>[];
     const providers: Provider[] = [
-      providerOf(WORKER_PLACEMENT, policies.workerPlacement, { provide: WORKER_PLACEMENT, useClass: LeastLoadedPlacement }),
-      providerOf(ROOM_POLICY, policies.roomPolicy, { provide: ROOM_POLICY, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new TokenRoomPolicy(c.limits.maxPeersPerRoom) }),
-      providerOf(IDENTITY_MAPPER, policies.identityMapper, { provide: IDENTITY_MAPPER, useClass: DefaultIdentityMapper }),
+      providerOf(WORKER_PLACEMENT, policies.workerPlacement, DEFAULT_POLICIES.workerPlacement),
+      providerOf(ROOM_POLICY, policies.roomPolicy, DEFAULT_POLICIES.roomPolicy),
+      providerOf(IDENTITY_MAPPER, policies.identityMapper, DEFAULT_POLICIES.identityMapper),
       ...sinkClasses,
       {
         provide: EVENT_SINKS,

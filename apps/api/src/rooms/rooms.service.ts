@@ -19,6 +19,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   private readonly rooms = new Map<string, Room>();
   private readonly creating = new Map<string, Promise<Room>>();
   private stopWatchingWorkers: (() => void) | null = null;
+  private readonly closeQuietly = (o: { close(): void; closed: boolean }): void => this.mediasoup.closeQuietly(o);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -39,7 +40,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.stopWatchingWorkers?.();
-    for (const room of this.rooms.values()) room.close((o) => this.mediasoup.closeQuietly(o));
+    for (const room of this.rooms.values()) room.close(this.closeQuietly);
     this.rooms.clear();
   }
 
@@ -63,10 +64,10 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
   /** Puts `peer` in `roomId`, creating the room if needed. Idempotent for the room the peer is in. */
   async enter(peer: Peer, roomId: string): Promise<Room> {
-    if (peer.roomId !== roomId && !(await this.policy.may(peer.identity, roomId, 'enter'))) {
-      throw new SignalingError('forbidden', `not allowed in room "${roomId}"`);
+    if (peer.roomId !== roomId) {
+      if (!(await this.policy.may(peer.identity, roomId, 'enter'))) throw new SignalingError('forbidden', `not allowed in room "${roomId}"`);
+      this.shutdown.assertAccepting('entering a room');
     }
-    if (peer.roomId !== roomId) this.shutdown.assertAccepting('entering a room');
     for (;;) {
       if (peer.roomId === roomId) return this.roomOf(peer, false);
       if (peer.roomId !== null) throw new SignalingError('invalid_state', `already in room "${peer.roomId}"; leave it first`);
@@ -100,7 +101,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   exit(peer: Peer): void {
     const room = peer.roomId ? this.rooms.get(peer.roomId) : undefined;
     const wasJoined = peer.joined;
-    peer.closeMedia((o) => this.mediasoup.closeQuietly(o));
+    peer.closeMedia(this.closeQuietly);
     peer.roomId = null;
     peer.joined = false;
     if (!room || room.peers.get(peer.id) !== peer) return;
@@ -178,7 +179,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
 
   private closeIfEmpty(room: Room): void {
     if (room.peers.size > 0 || room.closed) return;
-    room.close((o) => this.mediasoup.closeQuietly(o));
+    room.close(this.closeQuietly);
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
     this.events.emit({ type: 'room.finished', roomId: room.id });
     this.logger.log({ room: room.id }, `close() | room=${room.id}`);
@@ -192,11 +193,11 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   private reset(room: Room, reason: string): void {
     this.logger.warn({ room: room.id, peers: [...room.peers.keys()] }, `reset() | room=${room.id} reason=${reason}`);
     const peers = [...room.peers.values()];
-    room.close((o) => this.mediasoup.closeQuietly(o));
+    room.close(this.closeQuietly);
     this.rooms.delete(room.id);
     for (const peer of peers) {
       if (peer.joined) this.events.emit({ type: 'participant.left', roomId: room.id, peerId: peer.id });
-      peer.closeMedia((o) => this.mediasoup.closeQuietly(o));
+      peer.closeMedia(this.closeQuietly);
       peer.roomId = null;
       peer.joined = false;
       peer.channel.notify('mediaReset', { reason });

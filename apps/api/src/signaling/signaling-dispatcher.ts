@@ -9,7 +9,6 @@ import { EmptyDto } from '../peers/dto/peer.dto';
 import { MediasoupService } from '../media/mediasoup.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { PeersService } from '../peers/peers.service';
-import type { Peer } from '../peers/peer';
 import type { SignalingConnection } from './signaling-connection';
 import { messageShapeProblem } from './message-shape';
 import { SignalingExceptionFilter } from './signaling-exception.filter';
@@ -50,21 +49,21 @@ export class SignalingDispatcher {
     const m = typeof message === 'object' && message !== null && !Array.isArray(message) ? (message as Record<string, unknown>) : null;
     const rawId = m && Object.prototype.hasOwnProperty.call(m, 'id') ? m['id'] : undefined;
     const id = isRequestId(rawId) ? rawId : null;
+    const echoed = echoId(rawId);
     if (bytes.length > this.config.limits.maxMessageBytes) {
-      return void this.fail(conn, m?.['type'] === 'request' ? echoId(rawId) : null, new SignalingError('limit_exceeded', `message of ${bytes.length} bytes exceeds the limit of ${this.config.limits.maxMessageBytes}`));
+      return void this.fail(conn, m?.['type'] === 'request' ? echoed : null, new SignalingError('limit_exceeded', `message of ${bytes.length} bytes exceeds the limit of ${this.config.limits.maxMessageBytes}`));
     }
     if (message === undefined) return void this.fail(conn, null, new SignalingError('invalid_request', 'messages must be JSON text'));
     if (!m) return void this.fail(conn, null, new SignalingError('invalid_request', 'a message must be a JSON object'));
     // Depth and prototype keys before anything walks the message (class-transformer recurses).
     const shape = messageShapeProblem(message);
-    if (shape) return void this.fail(conn, m['type'] === 'request' ? echoId(rawId) : null, new SignalingError('invalid_request', shape));
+    if (shape) return void this.fail(conn, m['type'] === 'request' ? echoed : null, new SignalingError('invalid_request', shape));
     if (m['type'] === 'response') {
       if (!conn.handleResponse(m as { id: unknown; ok: unknown })) this.logger.debug(`response to no pending request | conn=${conn.id} id=${String(m['id'])}`);
       return;
     }
-    if (m['type'] !== 'request') return void this.fail(conn, echoId(rawId), new SignalingError('invalid_request', `type must be "request" or "response", got ${JSON.stringify(m['type'])}`));
+    if (m['type'] !== 'request') return void this.fail(conn, echoed, new SignalingError('invalid_request', `type must be "request" or "response", got ${JSON.stringify(m['type'])}`));
     if (id === null) {
-      const echoed = echoId(rawId);
       return void this.fail(conn, echoed, new SignalingError('invalid_request', rawId === undefined ? 'a request needs an id' : `a request id must be a non-negative integer, got ${JSON.stringify(echoed)}`));
     }
     const method = m['method'];
@@ -112,7 +111,7 @@ export class SignalingDispatcher {
         if (!peer) throw new SignalingError('unauthenticated', 'authenticate first');
         const route = this.routes.table[method] as unknown as Route<PeerMethod>;
         const run = (): unknown => route.handle(peer, this.validated(route.dto, data) as never);
-        result = await (key === undefined ? run() : this.once(peer, key, method, run));
+        result = await (key === undefined ? run() : peer.requests.once(key, method, run));
       }
       conn.respond({ type: 'response', id, ok: true, data: result ?? {} });
       this.done(conn, id, method, 'ok', started);
@@ -122,27 +121,6 @@ export class SignalingDispatcher {
       // Unexpected: maybe a worker that can no longer serve anyone. Find out now, not at the next periodic check.
       if (code === 'internal') void this.mediasoup.probeWorkers(`${method}() failed unexpectedly`);
     }
-  }
-
-  /**
-   * Runs a keyed request once per session: a key seen before gets the original
-   * outcome (awaited if still running). `run` starts synchronously, so requests
-   * are still validated in arrival order.
-   */
-  private once(peer: Peer, key: string, method: string, run: () => unknown): Promise<unknown> {
-    const seen = peer.requests.get(key);
-    if (seen) {
-      if (seen.method !== method) throw new SignalingError('invalid_request', `key ${JSON.stringify(key)} was already used for ${seen.method}`);
-      return seen.outcome;
-    }
-    let outcome: Promise<unknown>;
-    try {
-      outcome = Promise.resolve(run());
-    } catch (error) {
-      outcome = Promise.reject(error);
-    }
-    peer.requests.set(key, method, outcome);
-    return outcome;
   }
 
   /**

@@ -56,14 +56,16 @@ const RTCP_FEEDBACK = objectOf<RtcpFeedback>({
   parameter: opt(str(64)),
 });
 
-const RTP_CODEC_PARAMETERS = objectOf<RtpCodecParameters>({
+/** What a codec's parameters and a codec capability share. */
+const CODEC_FIELDS = {
   mimeType: req(MIME_TYPE),
-  payloadType: req(PAYLOAD_TYPE),
   clockRate: req(int(1, UINT32)),
   channels: opt(int(1, UINT8)),
   parameters: opt(PARAMETERS),
   rtcpFeedback: opt(arrayOf(RTCP_FEEDBACK, 32)),
-});
+};
+
+const RTP_CODEC_PARAMETERS = objectOf<RtpCodecParameters>({ ...CODEC_FIELDS, payloadType: req(PAYLOAD_TYPE) });
 
 const RTP_HEADER_EXTENSION_PARAMETERS = objectOf<RtpHeaderExtensionParameters>({
   uri: req(oneOf(RTP_HEADER_EXTENSION_URIS)),
@@ -105,15 +107,7 @@ export const RTP_PARAMETERS_WIRE: ObjectRule<RtpParameters> = objectOf<RtpParame
   msid: opt(str(256)),
 });
 
-const RTP_CODEC_CAPABILITY = objectOf<RtpCodecCapability>({
-  kind: req(oneOf(['audio', 'video'])),
-  mimeType: req(MIME_TYPE),
-  preferredPayloadType: opt(PAYLOAD_TYPE),
-  clockRate: req(int(1, UINT32)),
-  channels: opt(int(1, UINT8)),
-  parameters: opt(PARAMETERS),
-  rtcpFeedback: opt(arrayOf(RTCP_FEEDBACK, 32)),
-});
+const RTP_CODEC_CAPABILITY = objectOf<RtpCodecCapability>({ ...CODEC_FIELDS, kind: req(oneOf(['audio', 'video'])), preferredPayloadType: opt(PAYLOAD_TYPE) });
 
 const RTP_HEADER_EXTENSION_CAPABILITY = objectOf<RtpHeaderExtensionCapability>({
   kind: req(oneOf(['audio', 'video'])),
