@@ -1,0 +1,4 @@
+/** A start-up configuration error; the message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
