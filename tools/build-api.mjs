@@ -2,7 +2,7 @@
 // the workspace layout so that the contract lib is reached by relative path.
 // Specs and testing/ folders (test double, test wiring) are left out.
 import { createRequire } from 'node:module';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,5 +44,21 @@ for (const dir of sources) {
     count++;
   }
 }
+// SQL migrations are read at start-up (drizzle's migrator): copied as they are.
+const migrations = 'apps/api/src/database/migrations';
+for (const file of walkAll(path.join(root, migrations))) {
+  const target = path.join(out, path.relative(root, file));
+  mkdirSync(path.dirname(target), { recursive: true });
+  copyFileSync(file, target);
+}
+
+function* walkAll(dir) {
+  for (const name of readdirSync(dir)) {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) yield* walkAll(full);
+    else yield full;
+  }
+}
+
 writeFileSync(path.join(out, 'main.js'), "require('./apps/api/src/main.js');\n");
 console.log(`build-api: ${count} files -> ${path.relative(root, out)} (run: node dist/apps/api/main.js)`);

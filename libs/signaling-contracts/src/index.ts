@@ -9,3 +9,4 @@ export * from './lib/text';
 export * from './lib/client-requests';
 export * from './lib/server-messages';
 export * from './lib/methods';
+export * from './lib/moderation';

@@ -6,6 +6,7 @@ import type { IceServer, ServerLimits } from '@confer/signaling-contracts';
 import { ConfigError } from './config-error';
 import { readConfigFile } from './config-file';
 import { CONFIG_VARIABLES, EnvironmentVariables } from './config-variables';
+import { portalConfig, type PortalConfig } from './portal-config';
 
 export { ConfigError } from './config-error';
 export { readConfigFile } from './config-file';
@@ -57,6 +58,8 @@ export interface AppConfig {
   };
   requestTimeoutMs: number;
   limits: ServerLimits;
+  /** Server API, webhooks, database, moderation. */
+  portal: PortalConfig;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -112,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
   if (!vars.JWT_SECRET && !vars.JWT_JWKS_URL && !vars.DEV_TOKENS) {
     problems.push('JWT_SECRET or JWT_JWKS_URL: one must be set so that tokens can be verified (or DEV_TOKENS=true for local use)');
   }
+  const portal = portalConfig(vars, problems);
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 
   const generatedSecret = vars.DEV_TOKENS && !vars.JWT_SECRET;
@@ -160,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
       maxFileBytes: vars.MAX_FILE_BYTES,
       fileChunkBytes: vars.FILE_CHUNK_BYTES,
     },
+    portal,
   };
 }
 

@@ -49,6 +49,16 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'MAX_CHAT_LENGTH', default: '2000', meaning: 'Characters per chat message.' },
   { name: 'MAX_FILE_BYTES', default: '26214400', meaning: 'Largest file a transfer may carry.' },
   { name: 'FILE_CHUNK_BYTES', default: '65536', meaning: 'File chunk size before base64.' },
+  { name: 'DATA_DIR', default: '.confer-data', meaning: 'Folder for the embedded database (and other files the server keeps), relative to the working directory.' },
+  { name: 'DATABASE_URL', default: '(embedded)', meaning: 'Meeting history and audit trail: `postgres://user:pass@host:5432/db` for PostgreSQL; unset: embedded PGlite in `DATA_DIR/db`; `memory:`: embedded, kept in memory only. Migrations run at start-up.' },
+  { name: 'API_KEYS', default: '(unset)', meaning: 'Server API credentials, comma-separated `key:secret` pairs (secret at least 32 characters; several for rotation). Unset: the server API answers 503.' },
+  { name: 'WEBHOOK_URLS', default: '(unset)', meaning: 'Comma-separated http(s) URLs that receive every event as a signed POST (needs WEBHOOK_SECRET).' },
+  { name: 'WEBHOOK_SECRET', default: '(unset)', meaning: 'HMAC-SHA256 key for the `Confer-Signature` header of webhook deliveries (at least 32 characters).' },
+  { name: 'WEBHOOK_MAX_ATTEMPTS', default: '6', meaning: 'Attempts per webhook delivery before it is given up (logged as `gave_up`).' },
+  { name: 'WEBHOOK_RETRY_BASE_MS', default: '1000', meaning: 'First retry delay; doubles on each attempt (with ±20 % jitter), capped at 5 minutes.' },
+  { name: 'WEBHOOK_TIMEOUT_MS', default: '5000', meaning: 'A webhook endpoint must answer 2xx within this long.' },
+  { name: 'REMOVAL_BAN_S', default: '300', meaning: 'After a moderator removes a participant, the same identity cannot re-enter that room for this many seconds.' },
+  { name: 'ROOM_DEFAULT_LOBBY', default: 'false', meaning: 'Lobby on for rooms that were not created through the server API.' },
 ];
 
 const toInt = ({ value }: { value: unknown }): unknown =>
@@ -106,4 +116,16 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) MAX_CHAT_LENGTH = 2000;
   @Transform(toInt) @IsInt() @Min(1) MAX_FILE_BYTES = 25 * 1024 * 1024;
   @Transform(toInt) @IsInt() @Min(1024) FILE_CHUNK_BYTES = 65_536;
+  @IsString() @MinLength(1) DATA_DIR = '.confer-data';
+  // Checked in loadConfig() (databaseTarget).
+  @IsOptional() @IsString() DATABASE_URL?: string;
+  // Checked in loadConfig(): `key:secret` pairs.
+  @IsOptional() @IsString() API_KEYS?: string;
+  @IsOptional() @IsString() WEBHOOK_URLS?: string;
+  @IsOptional() @IsString() @MinLength(32) WEBHOOK_SECRET?: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(20) WEBHOOK_MAX_ATTEMPTS = 6;
+  @Transform(toInt) @IsInt() @Min(10) WEBHOOK_RETRY_BASE_MS = 1000;
+  @Transform(toInt) @IsInt() @Min(100) WEBHOOK_TIMEOUT_MS = 5000;
+  @Transform(toInt) @IsInt() @Min(0) REMOVAL_BAN_S = 300;
+  @Transform(toBool) @IsBoolean() ROOM_DEFAULT_LOBBY = false;
 }

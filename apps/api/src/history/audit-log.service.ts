@@ -1,0 +1,96 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { DATABASE, type DatabaseConnection } from '../database/database';
+import { cursorValue, toPage, type Page, type PageRequest } from '../database/paging';
+import { auditEvents } from '../database/schema';
+
+/** Who acted: a participant (by token subject), a server API key, or the server itself. */
+export interface AuditActor {
+  kind: 'participant' | 'api' | 'system';
+  id: string;
+}
+
+/** One entry of the audit trail, as written and as listed. */
+export interface AuditEntry {
+  actor: AuditActor;
+  /** e.g. `moderation.mute`, `lobby.admit`, `participant.joined`, `api.POST /api/v1/rooms`. */
+  action: string;
+  roomId?: string | null;
+  /** The peer, room or resource acted upon. */
+  target?: string | null;
+  /** `ok`, or the error code that refused it (`forbidden`, `not_found`, …). */
+  outcome: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditEntry {
+  id: string;
+  at: string;
+}
+
+export interface AuditQuery extends PageRequest {
+  roomId?: string;
+  action?: string;
+}
+
+/**
+ * The audit trail. `record` never throws to its caller: a database outage is
+ * logged (with the entry) and the meeting goes on. Writes are serialized so the
+ * trail keeps the order things happened in.
+ */
+@Injectable()
+export class AuditLogService {
+  private readonly logger = new Logger(AuditLogService.name);
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
+
+  record(entry: AuditEntry): Promise<void> {
+    const row = {
+      actorKind: entry.actor.kind,
+      actor: entry.actor.id,
+      action: entry.action,
+      roomId: entry.roomId ?? null,
+      target: entry.target ?? null,
+      outcome: entry.outcome,
+      detail: entry.detail ?? {},
+    };
+    this.chain = this.chain.then(async () => {
+      try {
+        await this.database.db.insert(auditEvents).values(row);
+      } catch (error) {
+        this.logger.error(`audit write failed | action=${entry.action} actor=${entry.actor.kind}:${entry.actor.id} outcome=${entry.outcome} | ${(error as Error).message}`);
+      }
+    });
+    return this.chain;
+  }
+
+  /** Waits for every write queued so far (tests, shutdown). */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+
+  async list(query: AuditQuery): Promise<Page<AuditRecord>> {
+    const conditions: SQL[] = [];
+    const cursor = cursorValue(query);
+    if (cursor !== null) conditions.push(lt(auditEvents.id, cursor));
+    if (query.roomId) conditions.push(eq(auditEvents.roomId, query.roomId));
+    if (query.action) conditions.push(eq(auditEvents.action, query.action));
+    const rows = await this.database.db
+      .select()
+      .from(auditEvents)
+      .where(conditions.length ? and(...conditions) : undefined)
+      .orderBy(desc(auditEvents.id))
+      .limit(query.limit + 1);
+    return toPage(rows, query.limit, (r) => r.id, (r) => ({
+      id: String(r.id),
+      at: r.at.toISOString(),
+      actor: { kind: r.actorKind as AuditActor['kind'], id: r.actor },
+      action: r.action,
+      roomId: r.roomId,
+      target: r.target,
+      outcome: r.outcome,
+      detail: r.detail as Record<string, unknown>,
+    }));
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Roles, permissions, room settings and the lobby: the shapes shared by the
+ * moderation messages, the server API and the webhooks.
+ */
+
+/**
+ * A participant's role, from the verified token (claim `role`) through the
+ * identity mapper; moderators can change it during the meeting.
+ * - `host`: everything, including promoting moderators; cannot be demoted.
+ * - `moderator`: moderation acts and the lobby; bypasses the lobby and the lock.
+ * - `participant`: what the room's `participantPermissions` allow.
+ * - `viewer`: watches and listens; may chat when participants may.
+ */
+export const ROLES = ['host', 'moderator', 'participant', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** True for the roles that may moderate. */
+export function isModeratorRole(role: Role): boolean {
+  return role === 'host' || role === 'moderator';
+}
+
+/** What a participant may do right now (the server enforces it; a moderator can change it at any time). */
+export interface Permissions {
+  publishAudio: boolean;
+  publishVideo: boolean;
+  publishScreen: boolean;
+  chat: boolean;
+  sendFiles: boolean;
+}
+
+export const PERMISSION_NAMES = ['publishAudio', 'publishVideo', 'publishScreen', 'chat', 'sendFiles'] as const satisfies readonly (keyof Permissions)[];
+
+/** A room's policy: set when the room is created through the server API, changed by moderators or the API. */
+export interface RoomSettings {
+  /** Joiners wait in the lobby until a moderator admits them (moderators and `canBypassLobby` tokens do not wait). */
+  lobby: boolean;
+  /** Nobody new may enter except moderators. */
+  locked: boolean;
+  /** Most peers in the room at once (at most the server's MAX_PEERS_PER_ROOM). */
+  capacity: number;
+  /** What a `participant` may do on entering. */
+  participantPermissions: Permissions;
+}
+
+/** A peer waiting in the lobby, as moderators see it. */
+export interface LobbyEntry {
+  peerId: string;
+  displayName: string;
+  /** Server time the peer started waiting, ms since the epoch. */
+  since: number;
+}
+
+/** Sources a moderator can mute; `mic` and `webcam` are paused, `screen` (and its audio) closed. */
+export const MUTABLE_SOURCES = ['mic', 'webcam', 'screen'] as const;
+export type MutableSource = (typeof MUTABLE_SOURCES)[number];
