@@ -8,6 +8,7 @@
  * - `not_found`: the referenced room/transport/producer/consumer/transfer does not exist.
  * - `invalid_state`: not allowed now (not joined yet, already joined, closed object,
  *   cannot consume with these capabilities, server draining).
+ * - `conflict`: it exists already (a room created twice through the server API).
  * - `limit_exceeded`: a configured limit (rate, size, count, length) was hit.
  * - `media_unavailable`: no mediasoup worker is available on the server.
  * - `unsupported_version`: client protocol version differs from the server's.
@@ -21,6 +22,7 @@ export const ERROR_CODES = [
   'unknown_method',
   'not_found',
   'invalid_state',
+  'conflict',
   'limit_exceeded',
   'media_unavailable',
   'unsupported_version',
