@@ -21,7 +21,7 @@ export class HistoryApiController {
   @Get('audit')
   @ApiOperation({ summary: 'Audit trail: moderation acts, lobby decisions, server API changes, joins and leaves.' })
   @ApiOkResponse({ type: AuditPageView })
-  audit_(@Query() query: AuditQueryDto): Promise<AuditPageView> {
+  listAudit(@Query() query: AuditQueryDto): Promise<AuditPageView> {
     return this.audit.list(query);
   }
 
