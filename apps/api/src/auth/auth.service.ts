@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { SignalingError, TOKEN_CLOCK_SKEW_S, type Grants, type TokenClaims } from '@confer/signaling-contracts';
+import { SignalingError, TOKEN_CLOCK_SKEW_S, type Grants, type Role, type TokenClaims } from '@confer/signaling-contracts';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { IDENTITY_MAPPER, type IdentityMapper } from '../policies/identity-mapper';
@@ -11,6 +11,7 @@ export interface ConferClaims extends JWTPayload {
   name?: string;
   rooms?: string[];
   grants?: Partial<Grants>;
+  role?: Role;
 }
 
 /**
@@ -75,10 +76,11 @@ export class AuthService implements OnModuleInit {
     return this.mapper.map(payload as unknown as TokenClaims & Record<string, unknown>);
   }
 
-  /** A development token for one room with every grant; only when DEV_TOKENS is on. */
-  async issueDevToken(displayName: string, roomId: string, subject = `dev-${randomUUID()}`): Promise<string> {
+  /** A development token for one room with every grant and `role` (default host); only when DEV_TOKENS is on. */
+  async issueDevToken(displayName: string, roomId: string, role: Role = 'host', subject = `dev-${randomUUID()}`): Promise<string> {
     if (!this.config.auth.devTokens || !this.secret) throw new SignalingError('forbidden', 'development tokens are disabled');
-    return this.sign({ sub: subject, name: displayName, rooms: [roomId], grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: true } });
+    const roomAdmin = role === 'host';
+    return this.sign({ sub: subject, name: displayName, rooms: [roomId], role, grants: { canPublish: role !== 'viewer', canSubscribe: true, canPublishData: role !== 'viewer', roomAdmin } });
   }
 
   /** Signs arbitrary Confer claims with JWT_SECRET (HS256); used by dev tokens and tests. */

@@ -15,6 +15,6 @@ export class DevTokenController {
   @HttpCode(200)
   async token(@Body(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true })) body: DevTokenDto): Promise<{ token: string }> {
     if (!this.config.auth.devTokens) throw new NotFoundException();
-    return { token: await this.auth.issueDevToken(body.displayName, body.roomId) };
+    return { token: await this.auth.issueDevToken(body.displayName, body.roomId, body.role) };
   }
 }

@@ -1,4 +1,4 @@
-import type { Grants } from '@confer/signaling-contracts';
+import type { Grants, Role } from '@confer/signaling-contracts';
 
 /** The verified identity behind a connection, as the identity mapper made it from the token's claims. */
 export interface Identity {
@@ -7,4 +7,11 @@ export interface Identity {
   /** Rooms the token allows; `['*']` means any. */
   rooms: string[];
   grants: Grants;
+  /** Role on entering a room; absent: `host` with `grants.roomAdmin`, else `participant` ({@link roleOf}). */
+  role?: Role;
+}
+
+/** The role an identity enters rooms with. */
+export function roleOf(identity: Identity): Role {
+  return identity.role ?? (identity.grants.roomAdmin ? 'host' : 'participant');
 }

@@ -1,4 +1,4 @@
-import type { Grants, TokenClaims } from '@confer/signaling-contracts';
+import { ROLES, type Grants, type Role, type TokenClaims } from '@confer/signaling-contracts';
 import type { Identity } from '../auth/identity';
 
 /**
@@ -14,7 +14,7 @@ export interface IdentityMapper {
 
 export const IDENTITY_MAPPER = Symbol('IDENTITY_MAPPER');
 
-/** The claims documented in PROTOCOL.md: `sub`, `name`, `rooms`, `grants` (absent grants are false). */
+/** The claims documented in PROTOCOL.md: `sub`, `name`, `rooms`, `grants` (absent grants are false), `role`. */
 export class DefaultIdentityMapper implements IdentityMapper {
   map(claims: TokenClaims & Record<string, unknown>): Identity {
     const rooms = Array.isArray(claims.rooms) ? claims.rooms.filter((r): r is string => typeof r === 'string') : [];
@@ -28,7 +28,9 @@ export class DefaultIdentityMapper implements IdentityMapper {
         canSubscribe: g.canSubscribe === true,
         canPublishData: g.canPublishData === true,
         roomAdmin: g.roomAdmin === true,
+        canBypassLobby: g.canBypassLobby === true,
       },
+      role: (ROLES as readonly unknown[]).includes(claims.role) ? (claims.role as Role) : g.roomAdmin === true ? 'host' : 'participant',
     };
   }
 }

@@ -8,8 +8,10 @@ export interface Grants {
   canSubscribe: boolean;
   /** May produce DataChannel messages (`produceData`). */
   canPublishData: boolean;
-  /** May administer the room (reserved for moderation features). */
+  /** Without a `role` claim, makes the bearer the room's `host`. */
   roomAdmin: boolean;
+  /** Enters rooms that have the lobby on without waiting. */
+  canBypassLobby?: boolean;
 }
 
 /** Browser/device description a peer announces at `join`. */

@@ -1,4 +1,5 @@
 import type { Grants } from './domain';
+import type { Role } from './moderation';
 
 /**
  * The JWT a client presents in `authenticate`: signed by the portal's identity
@@ -18,6 +19,11 @@ export interface TokenClaims {
   rooms?: string[];
   /** What the bearer may do in a room; each absent grant is false. */
   grants?: Partial<Grants>;
+  /**
+   * Role in the rooms the token opens: `host`, `moderator`, `participant` or
+   * `viewer`. Absent: `host` when `grants.roomAdmin`, else `participant`.
+   */
+  role?: Role;
   /** Expiry (seconds since the epoch). */
   exp: number;
   /** Issued at (seconds since the epoch); refused when in the future beyond the allowed clock skew. */
