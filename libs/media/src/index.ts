@@ -6,6 +6,7 @@ export * from './lib/tokens';
 export * from './lib/errors';
 export { State } from './lib/util/state';
 export { fromEmitter } from './lib/util/from-emitter';
+export * from './lib/signaling/signaling-client.types';
 export * from './lib/signaling/signaling-client';
 export * from './lib/session/media-session.types';
 export * from './lib/session/media-session';

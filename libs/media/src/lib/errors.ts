@@ -1,6 +1,50 @@
-/** An operation on something already closed, or not allowed in the current state. */
+/*
+ * Errors the SDK raises itself. A server's answer stays a `SignalingError` with its
+ * wire `code`; what happens on this side (a dropped socket, a request nobody answered,
+ * a call in the wrong state) gets one of these named classes instead.
+ */
+
+/**
+ * An operation on something already closed, or not allowed in the current state
+ * (producing before `join()` or after `leave()`, muting a microphone that is off…).
+ */
 export class InvalidStateError extends Error {
   override readonly name = 'InvalidStateError';
+}
+
+/**
+ * Why the signaling connection is gone:
+ * - `unreachable`: the first socket could not open or authenticate.
+ * - `lost`: the socket dropped before a request was answered.
+ * - `session_lost`: it came back, but the server no longer had the session a request referred to.
+ * - `replaced`: the same identity connected from another tab or window.
+ * - `gave_up`: reconnection failed `maxReconnectAttempts` times.
+ * - `closed`: closed on purpose (`close()`, `leave()`).
+ */
+export type ConnectionErrorReason = 'unreachable' | 'lost' | 'session_lost' | 'replaced' | 'gave_up' | 'closed';
+
+/** The connection to the signaling server failed or ended; `reason` says how. */
+export class ConnectionError extends Error {
+  override readonly name = 'ConnectionError';
+
+  constructor(
+    readonly reason: ConnectionErrorReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A request was not answered within `SignalingOptions.requestTimeoutMs` (the socket stayed up). */
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+
+  constructor(
+    readonly method: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${method} not answered in ${timeoutMs} ms`);
+  }
 }
 
 /** Why the browser refused a camera, microphone or screen. */

@@ -1,8 +1,10 @@
 import { TestBed } from '@angular/core/testing';
 import { SignalingError } from '@confer/signaling-contracts';
+import { ConnectionError, InvalidStateError, RequestTimeoutError } from '../errors';
 import { FakeSignalingServer, NO_ANSWER, settle, until } from '../../testing/fake-signaling-server';
 import { SIGNALING_OPTIONS, SIGNALING_URL, WEB_SOCKET_FACTORY } from '../tokens';
-import { SignalingClient, type SignalingState } from './signaling-client';
+import { SignalingClient } from './signaling-client';
+import type { SignalingState } from './signaling-client.types';
 
 describe('SignalingClient', () => {
   let server: FakeSignalingServer;
@@ -44,10 +46,32 @@ describe('SignalingClient', () => {
     expect(error).toMatchObject({ code: 'not_found', reason: 'producer p1 does not exist' });
   });
 
-  it('rejects a request the server does not answer in time with a timeout', async () => {
+  it('rejects a request the server does not answer in time with a RequestTimeoutError (not a wire error)', async () => {
     await client.connect('tok');
     server.on('leave', () => NO_ANSWER);
-    await expect(client.request('leave', {})).rejects.toMatchObject({ name: 'SignalingError', code: 'timeout' });
+    const error = await client.request('leave', {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    expect(error).not.toBeInstanceOf(SignalingError);
+    expect(error).toMatchObject({ name: 'RequestTimeoutError', method: 'leave', timeoutMs: 200 });
+  });
+
+  it('rejects requests and connect() in the wrong state with InvalidStateError', async () => {
+    await expect(client.request('leave', {})).rejects.toBeInstanceOf(InvalidStateError);
+    const connecting = client.connect('tok');
+    await expect(client.connect('tok')).rejects.toMatchObject({ name: 'InvalidStateError' });
+    await connecting;
+    expect(() => client.handle('newConsumer', () => ({}))).not.toThrow();
+    expect(() => client.handle('newConsumer', () => ({}))).toThrow(InvalidStateError);
+    client.close();
+    await expect(client.request('leave', {})).rejects.toBeInstanceOf(InvalidStateError);
+    expect(client.closeError).toMatchObject({ name: 'ConnectionError', reason: 'closed' });
+  });
+
+  it('fails connect() with ConnectionError(unreachable) when the socket cannot open', async () => {
+    server.accepting = false;
+    const error = await client.connect('tok').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error).toMatchObject({ reason: 'unreachable' });
   });
 
   it('narrows notifications by method', async () => {
@@ -144,13 +168,13 @@ describe('SignalingClient', () => {
     await settle();
     server.on('authenticate', () => server.session(false));
     server.socket.drop();
-    await expect(inFlight).rejects.toMatchObject({ code: 'invalid_state', reason: expect.stringContaining('did not keep the session') });
+    await expect(inFlight).rejects.toMatchObject({ name: 'ConnectionError', reason: 'session_lost', message: expect.stringContaining('did not keep the session') });
     server.accepting = false;
     server.socket.drop();
     await until(() => client.state() === 'reconnecting');
     const queued = client.request('chatMessage', { text: 'x' });
     client.close();
-    await expect(queued).rejects.toMatchObject({ code: 'invalid_state' });
+    await expect(queued).rejects.toMatchObject({ name: 'ConnectionError', reason: 'closed' });
     expect(client.state()).toBe('closed');
   });
 
@@ -207,6 +231,7 @@ describe('SignalingClient', () => {
     await until(() => client.state() === 'closed');
     await settle(10);
     expect(server.sockets).toHaveLength(1);
+    expect(client.closeError).toMatchObject({ name: 'ConnectionError', reason: 'replaced' });
   });
 
   it('fails connect() when the token is refused and does not reconnect', async () => {

@@ -10,64 +10,24 @@ import {
   type ServerNotificationMethod,
   type ServerNotifications,
   type ServerRequestMethod,
-  type ServerRequests,
   type SignalingMessage,
 } from '@confer/signaling-contracts';
 import { Observable, Subject, defer, filter, map } from 'rxjs';
+import { ConnectionError, InvalidStateError, RequestTimeoutError } from '../errors';
 import { SIGNALING_OPTIONS, SIGNALING_URL, WEB_SOCKET_FACTORY, type WebSocketLike } from '../tokens';
 import { Logger } from '../util/logger';
 import { State } from '../util/state';
+import { ReconnectBackoff } from './reconnect-backoff';
+import { RequestBacklog, type Queued } from './request-backlog';
+import type {
+  ReconnectHook,
+  ReconnectedEvent,
+  RequestOptions,
+  ServerNotification,
+  ServerRequestHandler,
+  SignalingState,
+} from './signaling-client.types';
 
-/**
- * - `idle`: never connected (or reset by `close()` then reusable).
- * - `connecting`: first socket opening / authenticating.
- * - `open`: authenticated; requests go out at once.
- * - `reconnecting`: the socket dropped; requests are queued until it is back.
- * - `closed`: closed by `close()`, refused, or reconnection gave up.
- */
-export type SignalingState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-/** A server notification, narrowed by `method`. */
-export type ServerNotification = {
-  [M in ServerNotificationMethod]: { method: M; data: ServerNotifications[M] };
-}[ServerNotificationMethod];
-
-/** Answers one kind of server request; throw a `SignalingError` to answer with an error. */
-export type ServerRequestHandler<M extends ServerRequestMethod> = (
-  data: ServerRequests[M]['params'],
-) => Promise<ServerRequests[M]['result']> | ServerRequests[M]['result'];
-
-/** Emitted after the socket came back and re-authenticated. */
-export interface ReconnectedEvent {
-  /** True when the server kept the session (peer, transports, producers, consumers). */
-  resumed: boolean;
-  session: AuthenticateResult;
-}
-
-/** Options of {@link SignalingClient.request}. */
-export interface RequestOptions {
-  /**
-   * Send as soon as the socket is authenticated, ahead of the queue. Used by
-   * reconnect hooks to restore state (re-join) before queued requests go out.
-   */
-  urgent?: boolean;
-}
-
-/** Runs after re-authentication and before queued requests are sent. */
-export type ReconnectHook = (event: ReconnectedEvent) => Promise<void>;
-
-interface Queued {
-  method: string;
-  data: unknown;
-  /** Idempotency key: the same on a re-send, so the server carries the request out once. */
-  key?: string;
-  resolve: (data: unknown) => void;
-  reject: (error: Error) => void;
-}
-
-interface Pending extends Queued {
-  timer: ReturnType<typeof setTimeout>;
-}
 
 /**
  * The typed signaling channel: requests with timeouts, notifications, answers to
@@ -78,7 +38,11 @@ interface Pending extends Queued {
  * request carries an idempotency key; one in flight when the socket drops is
  * sent again with the same key once the session is resumed, so the server
  * carries it out exactly once (a `produce` never makes two producers). When the
- * server did not keep the session, those requests fail with `invalid_state`.
+ * server did not keep the session, those requests fail with `ConnectionError('session_lost')`.
+ *
+ * Errors: the server's answers reject with `SignalingError` (wire code); local
+ * failures with `RequestTimeoutError`, `ConnectionError` (with a reason) or
+ * `InvalidStateError` (a request after `close()`).
  */
 @Injectable({ providedIn: 'root' })
 export class SignalingClient {
@@ -92,13 +56,11 @@ export class SignalingClient {
   private readonly notificationsSubject = new Subject<ServerNotification>();
   private readonly reconnectedSubject = new Subject<ReconnectedEvent>();
   private readonly handlers = new Map<ServerRequestMethod, ServerRequestHandler<ServerRequestMethod>>();
-  private readonly pending = new Map<number, Pending>();
+  private readonly backlog = new RequestBacklog(this.options.requestTimeoutMs);
   private readonly reconnectHooks = new Set<ReconnectHook>();
   /** The current socket passed `authenticate` (it may still be running reconnect hooks). */
   private authenticated = false;
-  private queue: Queued[] = [];
-  /** Requests that were in flight when the socket dropped: re-sent (same key) after a resume. */
-  private interrupted: Queued[] = [];
+  private closeErrorValue: Error | null = null;
   /** Keys are `<this prefix>-<counter>`: unique per client instance, hence per session. */
   private readonly keyPrefix = randomKeyPrefix();
   private nextKey = 1;
@@ -106,8 +68,7 @@ export class SignalingClient {
   private socket: WebSocketLike | null = null;
   private token: string | null = null;
   private nextId = 1;
-  private attempts = 0;
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly backoff = new ReconnectBackoff(this.options, this.logger);
   private firstConnect: { resolve: (r: AuthenticateResult) => void; reject: (e: Error) => void } | null = null;
 
   /** Connection state as a signal. */
@@ -121,27 +82,36 @@ export class SignalingClient {
   /** The socket came back; `resumed` false means the server forgot this peer (join again). */
   readonly reconnected$: Observable<ReconnectedEvent> = this.reconnectedSubject.asObservable();
 
+  /** Why the client is `closed` (refused, replaced, gave up, closed on purpose); null otherwise. */
+  get closeError(): Error | null {
+    return this.stateCell.value === 'closed' ? this.closeErrorValue : null;
+  }
+
   constructor() {
     // The network is back: try now rather than at the end of the current backoff.
     const onOnline = (): void => this.reconnectNow('the browser is online again');
     globalThis.addEventListener?.('online', onOnline);
-    inject(DestroyRef).onDestroy(() => globalThis.removeEventListener?.('online', onOnline));
+    // A client provided in a component (one per session) closes its socket with it.
+    inject(DestroyRef).onDestroy(() => {
+      globalThis.removeEventListener?.('online', onOnline);
+      this.close();
+    });
   }
 
   /**
    * Opens the socket and authenticates. Resolves with the server's session; rejects
-   * with the server's `SignalingError` (e.g. `unauthenticated`) or when the socket
-   * could not open. Later drops reconnect on their own.
+   * with the server's `SignalingError` (e.g. `unauthenticated`), `ConnectionError('unreachable')`
+   * when the socket could not open, `InvalidStateError` unless `idle` or `closed`.
+   * Later drops reconnect on their own.
    */
   connect(token: string): Promise<AuthenticateResult> {
     const state = this.stateCell.value;
-    if (state !== 'idle' && state !== 'closed') {
-      return Promise.reject(new SignalingError('invalid_state', `connect() while ${state}`));
-    }
+    if (state !== 'idle' && state !== 'closed') return Promise.reject(new InvalidStateError(`connect() while ${state}`));
     if (!token) return Promise.reject(new TypeError('missing token'));
     this.token = token;
     this.sessionCell.set(null);
-    this.attempts = 0;
+    this.closeErrorValue = null;
+    this.backoff.reset();
     this.stateCell.set('connecting');
     return new Promise<AuthenticateResult>((resolve, reject) => {
       this.firstConnect = { resolve, reject };
@@ -151,7 +121,8 @@ export class SignalingClient {
 
   /**
    * Sends a request and resolves with its typed result. Rejects with the server's
-   * `SignalingError`, or `SignalingError('timeout')` when unanswered in time.
+   * `SignalingError`, `RequestTimeoutError` when unanswered in time, `ConnectionError`
+   * when the connection ends first, `InvalidStateError` when `idle` or `closed`.
    * While connecting or reconnecting the request waits in a queue.
    */
   request<M extends ClientRequestMethod>(method: M, data: ClientRequestParams<M>, options: RequestOptions = {}): Promise<ClientRequestResult<M>> {
@@ -159,8 +130,8 @@ export class SignalingClient {
       const state = this.stateCell.value;
       const entry: Queued = { method, data, key: `${this.keyPrefix}-${this.nextKey++}`, resolve: resolve as (d: unknown) => void, reject };
       if (state === 'open' || (options.urgent && this.authenticated)) this.send(entry);
-      else if (state === 'connecting' || state === 'reconnecting') this.queue.push(entry);
-      else reject(new SignalingError('invalid_state', `request(${method}) while ${state}`));
+      else if (state === 'connecting' || state === 'reconnecting') this.backlog.enqueue(entry);
+      else reject(new InvalidStateError(`request(${method}) while ${state}`));
     });
   }
 
@@ -182,7 +153,7 @@ export class SignalingClient {
    * function that removes it; unhandled server requests are answered `invalid_state`.
    */
   handle<M extends ServerRequestMethod>(method: M, handler: ServerRequestHandler<M>): () => void {
-    if (this.handlers.has(method)) throw new Error(`a handler for ${method} is already registered`);
+    if (this.handlers.has(method)) throw new InvalidStateError(`a handler for ${method} is already registered`);
     this.handlers.set(method, handler as unknown as ServerRequestHandler<ServerRequestMethod>);
     return () => {
       if (this.handlers.get(method) === (handler as unknown)) this.handlers.delete(method);
@@ -201,11 +172,11 @@ export class SignalingClient {
     };
   }
 
-  /** Closes for good: no reconnection; pending and queued requests are rejected. */
+  /** Closes for good: no reconnection; pending and queued requests fail with `ConnectionError('closed')`. */
   close(): void {
     if (this.stateCell.value === 'idle' || this.stateCell.value === 'closed') return;
     this.logger.debug('close()');
-    this.shutdown(new SignalingError('invalid_state', 'signaling closed'));
+    this.shutdown(new ConnectionError('closed', 'signaling closed'));
   }
 
   // ---- internals --------------------------------------------------------------
@@ -244,7 +215,7 @@ export class SignalingClient {
         }),
       );
       if (socket !== this.socket) return;
-      this.attempts = 0;
+      this.backoff.reset();
       this.authenticated = true;
       this.sessionCell.set(session);
       this.logger.debug(`authenticated | peer=${session.peerId} resumed=${session.resumed}`);
@@ -252,10 +223,9 @@ export class SignalingClient {
       // Requests interrupted by the drop go again at once (same keys: the server runs each
       // once), before the hooks, which may be waiting for them. Without the session they
       // referred to objects the server no longer has: they fail, before the hooks rebuild.
-      const interrupted = this.interrupted;
-      this.interrupted = [];
+      const interrupted = this.backlog.takeInterrupted();
       if (session.resumed) for (const entry of interrupted) this.send(entry);
-      else for (const entry of interrupted) entry.reject(new SignalingError('invalid_state', `${entry.method}: the connection was lost and the server did not keep the session`));
+      else for (const entry of interrupted) entry.reject(new ConnectionError('session_lost', `${entry.method}: the connection was lost and the server did not keep the session`));
       if (reconnecting) {
         for (const hook of [...this.reconnectHooks]) {
           await hook(event).catch((error: unknown) => this.logger.warn('reconnect hook failed', error));
@@ -264,9 +234,7 @@ export class SignalingClient {
       }
       this.stateCell.set('open');
       // Queued requests go out after authenticate (and the hooks), in the order they were made.
-      const queued = this.queue;
-      this.queue = [];
-      for (const entry of queued) this.send(entry);
+      for (const entry of this.backlog.takeQueued()) this.send(entry);
       if (this.firstConnect) {
         this.firstConnect.resolve(session);
         this.firstConnect = null;
@@ -291,20 +259,15 @@ export class SignalingClient {
   private send(entry: Queued): void {
     const socket = this.socket;
     if (!socket) {
-      entry.reject(new SignalingError('invalid_state', 'no socket'));
+      entry.reject(new ConnectionError('lost', `${entry.method}: no socket`));
       return;
     }
     const id = this.nextId++;
-    const timer = setTimeout(() => {
-      this.pending.delete(id);
-      entry.reject(new SignalingError('timeout', `${entry.method} not answered in ${this.options.requestTimeoutMs} ms`));
-    }, this.options.requestTimeoutMs);
-    this.pending.set(id, { ...entry, timer });
+    this.backlog.sent(id, entry);
     try {
       socket.send(JSON.stringify({ type: 'request', id, method: entry.method, data: entry.data, ...(entry.key ? { key: entry.key } : {}) }));
     } catch (error) {
-      clearTimeout(timer);
-      this.pending.delete(id);
+      this.backlog.unsent(id);
       entry.reject(error as Error);
     }
   }
@@ -323,12 +286,7 @@ export class SignalingClient {
           this.logger.warn(`server could not read a request: ${message.ok ? '' : message.error.reason}`);
           return;
         }
-        const pending = this.pending.get(message.id);
-        if (!pending) return; // timed out already
-        this.pending.delete(message.id);
-        clearTimeout(pending.timer);
-        if (message.ok) pending.resolve(message.data);
-        else pending.reject(SignalingError.fromWire(message.error));
+        this.backlog.answer(message.id, message.ok ? { ok: true, data: message.data } : { ok: false, error: SignalingError.fromWire(message.error) });
         return;
       }
       case 'notification':
@@ -365,23 +323,17 @@ export class SignalingClient {
     this.socket = null;
     this.authenticated = false;
     // Keep the requests in flight (not authenticate: that one is redone anyway) for a re-send after a resume.
-    const lost = new SignalingError('timeout', `connection lost before the answer arrived (code ${code})`);
-    for (const [, p] of [...this.pending].sort(([a], [b]) => a - b)) {
-      clearTimeout(p.timer);
-      if (p.method === 'authenticate' || !p.key) p.reject(lost);
-      else this.interrupted.push({ method: p.method, data: p.data, key: p.key, resolve: p.resolve, reject: p.reject });
-    }
-    this.pending.clear();
+    this.backlog.interrupt(new ConnectionError('lost', `connection lost before the answer arrived (code ${code})`));
     const state = this.stateCell.value;
     if (state === 'closed' || state === 'idle') return;
     if (this.firstConnect) {
-      this.shutdown(new SignalingError('internal', `could not connect to the signaling server (code ${code}${reason ? `: ${reason}` : ''})`));
+      this.shutdown(new ConnectionError('unreachable', `could not connect to the signaling server (code ${code}${reason ? `: ${reason}` : ''})`));
       return;
     }
     if (code === CLOSE_CODES.replaced) {
       // Reconnecting would take the session back from the newer connection, and so on forever.
       this.logger.warn('replaced by a newer connection of the same identity; not reconnecting');
-      this.shutdown(new SignalingError('invalid_state', 'You joined this meeting from another tab or window, so this one was disconnected.'));
+      this.shutdown(new ConnectionError('replaced', 'You joined this meeting from another tab or window, so this one was disconnected.'));
       return;
     }
     this.logger.warn(`socket closed | code=${code} reason=${reason || '-'}; reconnecting`);
@@ -390,35 +342,14 @@ export class SignalingClient {
   }
 
   private scheduleReconnect(): void {
-    this.attempts++;
-    if (this.attempts > this.options.maxReconnectAttempts) {
-      this.shutdown(new SignalingError('timeout', `gave up reconnecting after ${this.options.maxReconnectAttempts} attempts`));
-      return;
-    }
-    const { reconnectBaseDelayMs: base, reconnectMaxDelayMs: max } = this.options;
-    const delay = Math.min(max, base * 2 ** (this.attempts - 1)) * (0.7 + Math.random() * 0.6);
-    this.logger.debug(`reconnect attempt ${this.attempts} in ${Math.round(delay)} ms`);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      this.openSocket();
-    }, delay);
+    if (this.backoff.schedule(() => this.openSocket())) return;
+    this.shutdown(new ConnectionError('gave_up', `gave up reconnecting after ${this.options.maxReconnectAttempts} attempts`));
   }
 
   private reconnectNow(why: string): void {
-    if (this.stateCell.value !== 'reconnecting' || !this.reconnectTimer) return;
+    if (this.stateCell.value !== 'reconnecting' || !this.backoff.waiting) return;
     this.logger.debug(`reconnecting now: ${why}`);
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    this.attempts = 0;
-    this.openSocket();
-  }
-
-  private rejectPending(error: Error): void {
-    for (const pending of this.pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(error);
-    }
-    this.pending.clear();
+    this.backoff.now(() => this.openSocket());
   }
 
   /** Detaches and closes the current socket without triggering reconnection logic. */
@@ -436,14 +367,10 @@ export class SignalingClient {
   }
 
   private shutdown(error: Error): void {
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
+    this.backoff.cancel();
     this.dropSocket();
-    this.rejectPending(error);
-    const queued = [...this.interrupted, ...this.queue];
-    this.queue = [];
-    this.interrupted = [];
-    for (const entry of queued) entry.reject(error);
+    this.backlog.rejectAll(error);
+    this.closeErrorValue = error;
     this.firstConnect?.reject(error);
     this.firstConnect = null;
     this.stateCell.set('closed');
@@ -457,6 +384,7 @@ function randomKeyPrefix(): string {
 
 /** Errors after which re-authenticating later may succeed (not a bad token or version). */
 function isTransient(error: unknown): boolean {
+  if (error instanceof RequestTimeoutError) return true;
   if (!(error instanceof SignalingError)) return false;
   return error.code !== 'unauthenticated' && error.code !== 'unsupported_version' && error.code !== 'forbidden';
 }

@@ -1,0 +1,74 @@
+import { computed, type Signal } from '@angular/core';
+import { Subject, map, type Observable } from 'rxjs';
+import { InvalidStateError } from '../errors';
+import { State } from '../util/state';
+import type {
+  DataMessage,
+  LocalProducer,
+  RecoveryKind,
+  RemoteConsumer,
+  RemoteDataConsumer,
+  RemotePeer,
+  SessionState,
+  TransportStates,
+} from './media-session.types';
+
+/**
+ * The state of one media session that the app reads, each piece both as a signal
+ * and as an observable. The publisher, subscriber, transport manager and recovery
+ * coordinator write it; {@link MediaSession} exposes it read-only.
+ */
+export class SessionStore {
+  readonly state = new State<SessionState>('idle');
+  readonly error = new State<Error | null>(null);
+  readonly mediaAvailable = new State<boolean>(false);
+  readonly peers = new State<readonly RemotePeer[]>([]);
+  readonly producers = new State<readonly LocalProducer[]>([]);
+  readonly consumers = new State<readonly RemoteConsumer[]>([]);
+  readonly dataConsumers = new State<readonly RemoteDataConsumer[]>([]);
+  readonly activeSpeaker = new State<string | null>(null);
+  readonly transports = new State<TransportStates>({ send: 'none', recv: 'none' });
+  readonly recovery = new State<RecoveryKind | null>(null);
+  readonly dataMessages = new Subject<DataMessage>();
+
+  /** Consumers grouped by peer id. */
+  readonly consumersByPeer: Signal<ReadonlyMap<string, readonly RemoteConsumer[]>> = computed(() => groupByPeer(this.consumers.signal()));
+  readonly consumersByPeer$: Observable<ReadonlyMap<string, readonly RemoteConsumer[]>> = this.consumers.changes$.pipe(map(groupByPeer));
+
+  /**
+   * Throws `InvalidStateError` unless the session is in a room (`joined`, or
+   * `reconnecting` while media may still flow): what mediasoup-client does for a
+   * closed transport, said before anything is captured or asked of the server.
+   */
+  assertInRoom(what: string): void {
+    const state = this.state.value;
+    if (state !== 'joined' && state !== 'reconnecting') throw new InvalidStateError(`${what} while ${state}`);
+  }
+
+  patchProducer(producerId: string, patch: Partial<LocalProducer>): void {
+    this.producers.update((list) => list.map((p) => (p.id === producerId ? { ...p, ...patch } : p)));
+  }
+
+  patchConsumer(consumerId: string, patch: Partial<RemoteConsumer>): void {
+    this.consumers.update((list) => list.map((c) => (c.id === consumerId ? { ...c, ...patch } : c)));
+  }
+
+  /**
+   * Forgets every media object. A rebuild keeps the peer list (the server sends
+   * it again with `join`), so tiles do not flicker while media is re-created.
+   */
+  resetMedia(keepPeers: boolean): void {
+    this.producers.set([]);
+    this.consumers.set([]);
+    this.dataConsumers.set([]);
+    if (!keepPeers) this.peers.set([]);
+    this.activeSpeaker.set(null);
+    this.transports.set({ send: 'none', recv: 'none' });
+  }
+}
+
+function groupByPeer(consumers: readonly RemoteConsumer[]): ReadonlyMap<string, readonly RemoteConsumer[]> {
+  const byPeer = new Map<string, RemoteConsumer[]>();
+  for (const c of consumers) byPeer.set(c.peerId, [...(byPeer.get(c.peerId) ?? []), c]);
+  return byPeer;
+}
