@@ -53,3 +53,88 @@ export interface LobbyEntry {
 /** Sources a moderator can mute; `mic` and `webcam` are paused, `screen` (and its audio) closed. */
 export const MUTABLE_SOURCES = ['mic', 'webcam', 'screen'] as const;
 export type MutableSource = (typeof MUTABLE_SOURCES)[number];
+
+// ---- Messages ---------------------------------------------------------------------
+
+/** `lobbyAdmit` / `lobbyDeny`: one waiting peer, or everyone waiting (`all: true`). */
+export interface LobbyDecisionParams {
+  peerId?: string;
+  all?: boolean;
+  /** Shown to a denied peer. */
+  reason?: string;
+}
+
+/** `muteParticipant`: a hard mute; the participant cannot re-enable `source` until a moderator gives the permission back. */
+export interface MuteParticipantParams {
+  peerId: string;
+  source: MutableSource;
+}
+
+/** `muteAll`: every participant and viewer (not moderators) loses `source` (default `mic`). */
+export interface MuteAllParams {
+  source?: MutableSource;
+}
+
+/** `setPermissions`: changes one peer's permissions at once (granting `publishAudio` lifts a hard mute). */
+export interface SetPermissionsParams {
+  peerId: string;
+  permissions: Partial<Permissions>;
+}
+
+/** `removeParticipant`: out of the room; the same identity cannot re-enter for REMOVAL_BAN_S seconds. */
+export interface RemoveParticipantParams {
+  peerId: string;
+  reason?: string;
+}
+
+/** `setRole`: promote to moderator or demote; a host's role cannot be changed. */
+export interface SetRoleParams {
+  peerId: string;
+  role: Exclude<Role, 'host'>;
+}
+
+/** `updateRoomSettings`: lock the room or turn the lobby on or off. */
+export interface UpdateRoomSettingsParams {
+  lobby?: boolean;
+  locked?: boolean;
+}
+
+/** `endMeeting`: everyone leaves. */
+export interface EndMeetingParams {
+  reason?: string;
+}
+
+/** Count of peers a moderation act reached. */
+export interface ModerationResult {
+  affected: number;
+}
+
+/** What a peer learns about itself on `join` and on every change. */
+export interface SelfState {
+  role: Role;
+  permissions: Permissions;
+}
+
+export interface PermissionsChangedNotification extends SelfState {
+  /** Display name of the moderator, or null for the server API. */
+  by: string | null;
+  reason?: string;
+}
+
+export interface LobbyDecisionNotification {
+  admitted: boolean;
+  reason?: string;
+}
+
+/** The server paused or closed one of this peer's producers (a moderator's mute); do not resume it yourself. */
+export interface ProducerModeratedNotification {
+  producerId: string;
+  source: string;
+  by: string | null;
+}
+
+/** This peer was removed (`removed`) or the meeting ended for everyone (`meetingEnded`). */
+export interface ExpelledNotification {
+  reason: string;
+  by: string | null;
+}
