@@ -1,14 +1,32 @@
+import type { Role } from '@confer/signaling-contracts';
+
 /**
  * What happened, for a portal's own systems (audit, analytics, webhooks).
  * `at` is milliseconds since the epoch.
  */
 export type ConferEvent =
   | { type: 'room.started'; at: number; roomId: string }
-  | { type: 'room.finished'; at: number; roomId: string }
-  | { type: 'participant.joined'; at: number; roomId: string; peerId: string; displayName: string }
-  | { type: 'participant.left'; at: number; roomId: string; peerId: string }
+  | { type: 'room.finished'; at: number; roomId: string; reason?: string }
+  | { type: 'participant.joined'; at: number; roomId: string; peerId: string; displayName: string; subject?: string; role?: Role }
+  | { type: 'participant.left'; at: number; roomId: string; peerId: string; subject?: string; reason?: string }
   | { type: 'track.published'; at: number; roomId: string; peerId: string; producerId: string; kind: 'audio' | 'video'; source: string }
-  | { type: 'track.unpublished'; at: number; roomId: string; peerId: string; producerId: string };
+  | { type: 'track.unpublished'; at: number; roomId: string; peerId: string; producerId: string }
+  | { type: 'lobby.waiting'; at: number; roomId: string; peerId: string; displayName: string }
+  | { type: 'lobby.admitted'; at: number; roomId: string; peerId: string; by: ModerationActor }
+  | { type: 'lobby.denied'; at: number; roomId: string; peerId: string; by: ModerationActor; reason: string }
+  | { type: 'moderation.performed'; at: number; roomId: string; action: ModerationAction; by: ModerationActor; target: string | null; detail: Record<string, unknown> };
+
+/** Who performed a moderation act: a participant with a moderator role, or a server API key. */
+export interface ModerationActor {
+  kind: 'participant' | 'api';
+  /** Peer id, or API key. */
+  id: string;
+  /** Display name, or the API key. */
+  name: string;
+}
+
+/** The moderation acts, as named in events and in the audit trail (`moderation.<act>`). */
+export type ModerationAction = 'mute' | 'mute_all' | 'set_permissions' | 'set_role' | 'remove' | 'end_meeting' | 'update_room_settings' | 'send_message';
 
 /**
  * Receives every {@link ConferEvent}. Provide sinks under {@link EVENT_SINKS}
