@@ -272,7 +272,7 @@ export async function newContext(browser: Browser, baseUrl: string, initScript?:
   // The SDK's recovery lines (rebuild timing, ICE restarts) are worth seeing next to the scenario's own.
   page.on('console', (message) => {
     const text = message.text();
-    if (/\[MediaSession\] (rebuild\(\) done|restartIce\(\))/.test(text)) log(`  page: ${text}`);
+    if (/\[(RecoveryCoordinator|IceWatchdog)\] (rebuild\(\) done|restartIce\(\))/.test(text)) log(`  page: ${text}`);
   });
   return { context, page };
 }

@@ -1,5 +1,5 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
-import { ChatService, FileTransferService, MediaPermissionError, MediaSession, SignalingClient } from '@confer/media';
+import { ChatService, ConnectionError, FileTransferService, InvalidStateError, MediaPermissionError, MediaSession, RequestTimeoutError, SignalingClient } from '@confer/media';
 import { SignalingError } from '@confer/signaling-contracts';
 import { TokenService } from './token.service';
 
@@ -83,8 +83,9 @@ export class CallService {
       this.notify('info', `Media unavailable: ${why}. Chat, participants and file transfer still work.`);
       return true;
     }
-    if (request.micOn) await this.attempt(() => this.session.enableMic(request.micDeviceId));
-    if (request.cameraOn) await this.attempt(() => this.session.enableCamera(request.cameraDeviceId));
+    // The user may leave (or the session fail) while a device starts: the SDK would rightly refuse then.
+    if (request.micOn && this.session.state() === 'joined') await this.attempt(() => this.session.enableMic(request.micDeviceId));
+    if (request.cameraOn && this.session.state() === 'joined') await this.attempt(() => this.session.enableCamera(request.cameraDeviceId));
     return true;
   }
 
@@ -100,6 +101,8 @@ export class CallService {
     try {
       await action();
     } catch (error) {
+      // Left (or failed) while the action ran: the refusal is expected and says nothing new.
+      if (error instanceof InvalidStateError && !this.inRoom()) return;
       this.notify('error', describeError(error));
     }
   }
@@ -117,6 +120,17 @@ export class CallService {
 /** A sentence for the user from any error the SDK or the server produces. */
 export function describeError(error: unknown): string {
   if (error instanceof MediaPermissionError) return error.message;
+  if (error instanceof RequestTimeoutError) return `The server did not answer in time (${error.message}).`;
+  if (error instanceof ConnectionError) {
+    switch (error.reason) {
+      case 'replaced':
+        return error.message;
+      case 'unreachable':
+        return `Could not reach the server (${error.message}).`;
+      default:
+        return `The connection to the server was lost (${error.message}).`;
+    }
+  }
   if (error instanceof SignalingError) {
     switch (error.code) {
       case 'unauthenticated':

@@ -1,45 +1,14 @@
 import { TestBed } from '@angular/core/testing';
-import { SignalingError, type NewConsumerParams, type ProducerAppData } from '@confer/signaling-contracts';
-import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
-import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
+import { SignalingError, type ProducerAppData } from '@confer/signaling-contracts';
+import type { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
+import { testFakeParameters, type Device } from 'mediasoup-client';
 import type { Transport } from 'mediasoup-client/types';
 import { FakeSignalingServer, NO_ANSWER, settle, until } from '../../testing/fake-signaling-server';
-import { InvalidStateError, MediaPermissionError } from '../errors';
+import { MediaTestRig, newConsumer, setIceState } from '../../testing/media-testing';
+import { ConnectionError, InvalidStateError, MediaPermissionError } from '../errors';
 import { SignalingClient } from '../signaling/signaling-client';
-import {
-  DEVICE_FACTORY,
-  MEDIA_DEVICES,
-  MEDIA_SESSION_OPTIONS,
-  SIGNALING_OPTIONS,
-  SIGNALING_URL,
-  WEB_SOCKET_FACTORY,
-  type MediaDevicesLike,
-} from '../tokens';
+import type { MediaDevicesLike } from '../tokens';
 import { MediaSession } from './media-session';
-
-function stream(kind: 'audio' | 'video'): MediaStream {
-  const track = new FakeMediaStreamTrack({ kind }) as unknown as MediaStreamTrack;
-  return {
-    getAudioTracks: () => (kind === 'audio' ? [track] : []),
-    getVideoTracks: () => (kind === 'video' ? [track] : []),
-    getTracks: () => [track],
-  } as unknown as MediaStream;
-}
-
-function newConsumer(peerId: string, source: ProducerAppData['source'], producerPaused = false): NewConsumerParams {
-  const kind = source === 'mic' || source === 'screen-audio' ? 'audio' : 'video';
-  const remote = testFakeParameters.generateConsumerRemoteParameters({ codecMimeType: kind === 'audio' ? 'audio/opus' : 'video/VP8' });
-  return {
-    peerId,
-    producerId: remote.producerId,
-    id: remote.id,
-    kind,
-    rtpParameters: remote.rtpParameters,
-    type: 'simple',
-    appData: { source },
-    producerPaused,
-  };
-}
 
 const BOB = { id: 'bob', displayName: 'Bob', device: { flag: 'chrome', name: 'Chrome' } };
 
@@ -49,42 +18,14 @@ describe('MediaSession (mediasoup-client FakeHandler)', () => {
   let mediaDevices: jest.Mocked<MediaDevicesLike>;
   /** Every Device the session created, and every transport they created (newest last). */
   let devices: Device[];
-  let transports: Transport[];
-  const transport = (direction: 'send' | 'recv'): Transport => {
-    const found = transports.filter((t) => t.direction === direction).at(-1);
-    if (!found) throw new Error(`no ${direction} transport`);
-    return found;
-  };
-  /** mediasoup-client's FakeHandler lets a test set the connection state (as a browser would). */
-  const setIceState = (t: Transport, state: RTCPeerConnectionState): void => (t.handler as unknown as FakeHandler).setConnectionState(state);
+  let transport: (direction: 'send' | 'recv') => Transport;
 
   beforeEach(() => {
     server = new FakeSignalingServer();
-    devices = [];
-    transports = [];
-    mediaDevices = {
-      getUserMedia: jest.fn(async (c?: MediaStreamConstraints) => stream(c?.video ? 'video' : 'audio')),
-      getDisplayMedia: jest.fn(async () => stream('video')),
-      enumerateDevices: jest.fn(async () => []),
-    };
-    TestBed.configureTestingModule({
-      providers: [
-        { provide: WEB_SOCKET_FACTORY, useValue: server.factory },
-        { provide: SIGNALING_URL, useValue: 'ws://test/ws' },
-        { provide: SIGNALING_OPTIONS, useValue: { requestTimeoutMs: 1000, reconnectBaseDelayMs: 5, reconnectMaxDelayMs: 20, maxReconnectAttempts: 50 } },
-        {
-          provide: DEVICE_FACTORY,
-          useValue: () => {
-            const device = new Device({ handlerFactory: FakeHandler.createFactory(testFakeParameters) });
-            device.observer.on('newtransport', (t: Transport) => transports.push(t));
-            devices.push(device);
-            return device;
-          },
-        },
-        { provide: MEDIA_SESSION_OPTIONS, useValue: { iceDisconnectedGraceMs: 50, iceRestartMaxDelayMs: 200 } },
-        { provide: MEDIA_DEVICES, useValue: mediaDevices },
-      ],
-    });
+    const rig = new MediaTestRig(server);
+    ({ devices, mediaDevices } = rig);
+    transport = (direction) => rig.transport(direction);
+    TestBed.configureTestingModule({ providers: rig.providers() });
     session = TestBed.inject(MediaSession);
   });
 
@@ -432,5 +373,66 @@ describe('MediaSession (mediasoup-client FakeHandler)', () => {
     });
     setIceState(transport('recv'), 'failed');
     await until(() => server.requests('join').length === 2 && session.state() === 'joined');
+  });
+
+  describe('use in the wrong state', () => {
+    const mediaActions = (): [string, () => Promise<unknown>][] => [
+      ['enableMic', () => session.enableMic()],
+      ['enableCamera', () => session.enableCamera()],
+      ['enableScreenShare', () => session.enableScreenShare()],
+      ['disableMic', () => session.disableMic()],
+      ['disableScreenShare', () => session.disableScreenShare()],
+      ['muteMic', () => session.muteMic()],
+      ['resumeProducer', () => session.resumeProducer('webcam')],
+      ['switchCamera', () => session.switchCamera('cam-2')],
+      ['pauseConsumer', () => session.pauseConsumer('c1')],
+      ['setConsumerPreferredLayers', () => session.setConsumerPreferredLayers('c1', { spatialLayer: 0 })],
+      ['getConsumerStats', () => session.getConsumerStats('c1')],
+    ];
+
+    it('rejects every media action with InvalidStateError before join() and after leave(), asking nothing of devices or server', async () => {
+      const expectRefused = async (state: string): Promise<void> => {
+        for (const [name, action] of mediaActions()) {
+          const error = await action().catch((e: unknown) => e);
+          expect([name, error]).toEqual([name, expect.any(InvalidStateError)]);
+          expect((error as Error).message).toContain(`while ${state}`);
+        }
+      };
+      await expectRefused('idle');
+      await join();
+      await session.leave();
+      await expectRefused('closed');
+      expect(mediaDevices.getUserMedia).not.toHaveBeenCalled();
+      expect(mediaDevices.getDisplayMedia).not.toHaveBeenCalled();
+      expect(server.requests('closeProducer')).toEqual([]);
+    });
+
+    it('rejects muting a microphone that is off and consumer actions on unknown consumers; turning off what is off is a no-op', async () => {
+      await join();
+      await expect(session.muteMic()).rejects.toBeInstanceOf(InvalidStateError);
+      await expect(session.unmuteMic()).rejects.toBeInstanceOf(InvalidStateError);
+      await expect(session.resumeConsumer('nope')).rejects.toBeInstanceOf(InvalidStateError);
+      await expect(session.disableCamera()).resolves.toBeUndefined();
+      expect(server.requests('pauseProducer')).toEqual([]);
+    });
+
+    it('rejects join() while joined with InvalidStateError and missing options with TypeError', async () => {
+      await expect(session.join({ token: '', roomId: 'r', displayName: 'x' })).rejects.toBeInstanceOf(TypeError);
+      expect(session.state()).toBe('idle');
+      await join();
+      await expect(join()).rejects.toBeInstanceOf(InvalidStateError);
+      expect(session.state()).toBe('joined');
+    });
+
+    it('fails with a ConnectionError (not a wire SignalingError) when the connection is gone for good', async () => {
+      await join();
+      server.on('authenticate', () => server.session(false));
+      server.socket.drop(4409, 'replaced');
+      await until(() => session.state() === 'failed');
+      const error = session.error();
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect(error).not.toBeInstanceOf(SignalingError);
+      expect(error).toMatchObject({ name: 'ConnectionError', reason: 'replaced' });
+    });
   });
 });
