@@ -1,8 +1,13 @@
 import type { Provider } from '@angular/core';
+import { TestBed } from '@angular/core/testing';
 import type { NewConsumerParams, ProducerAppData } from '@confer/signaling-contracts';
 import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
 import { Device, FakeHandler, testFakeParameters } from 'mediasoup-client';
 import type { Transport } from 'mediasoup-client/types';
+import { SessionContext } from '../lib/session/session-context';
+import { SessionStore } from '../lib/session/session-store';
+import { TransportManager } from '../lib/session/transport-manager';
+import { SignalingClient } from '../lib/signaling/signaling-client';
 import {
   DEVICE_FACTORY,
   MEDIA_DEVICES,
@@ -11,6 +16,7 @@ import {
   SIGNALING_URL,
   WEB_SOCKET_FACTORY,
   type MediaDevicesLike,
+  type MediaSessionOptions,
 } from '../lib/tokens';
 import type { FakeSignalingServer } from './fake-signaling-server';
 
@@ -77,4 +83,25 @@ export class MediaTestRig {
     if (!found) throw new Error(`no ${direction} transport`);
     return found;
   }
+}
+
+/** One session's shared pieces around a connected signaling client, for tests of a single part. */
+export interface ConnectedParts {
+  signaling: SignalingClient;
+  store: SessionStore;
+  context: SessionContext;
+  transports: TransportManager;
+  /** Closes the transports and the socket. */
+  dispose(): void;
+}
+
+/** Configures TestBed with `rig`'s providers and connects a signaling client to its server. */
+export async function connectParts(rig: MediaTestRig, options: MediaSessionOptions = { iceDisconnectedGraceMs: 50, iceRestartMaxDelayMs: 200 }): Promise<ConnectedParts> {
+  TestBed.configureTestingModule({ providers: rig.providers() });
+  const signaling = TestBed.inject(SignalingClient);
+  const store = new SessionStore();
+  const context = new SessionContext(signaling, store);
+  const transports = new TransportManager(context, rig.createDevice, options);
+  await signaling.connect('tok');
+  return { signaling, store, context, transports, dispose: () => (transports.dispose(), signaling.close()) };
 }

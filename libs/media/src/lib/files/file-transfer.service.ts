@@ -2,6 +2,7 @@ import { DestroyRef, Injectable, inject } from '@angular/core';
 import { SignalingError, type Empty, type FileChunkDelivery, type FileOfferedNotification } from '@confer/signaling-contracts';
 import { BehaviorSubject, Subscription, type Observable } from 'rxjs';
 import { SignalingClient } from '../signaling/signaling-client';
+import { deferred } from '../util/deferred';
 import { Logger } from '../util/logger';
 import { State } from '../util/state';
 import { base64ToBytes, bytesToBase64, readBlob, sha256Hex } from './file-encoding';
@@ -306,13 +307,7 @@ export class FileTransferService {
   // ---- bookkeeping -----------------------------------------------------------------
 
   private track(transferId: string, bytes: Uint8Array | null): void {
-    let resolve!: (t: FileTransfer) => void;
-    let reject!: (e: FileTransferError) => void;
-    const done = new Promise<FileTransfer>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    done.catch(() => undefined);
+    const { promise: done, resolve, reject } = deferred<FileTransfer>();
     const total = bytes?.byteLength ?? 0;
     this.active.set(transferId, {
       bytes,

@@ -1,16 +1,13 @@
-import { TestBed } from '@angular/core/testing';
 import { FakeMediaStreamTrack } from 'fake-mediastreamtrack';
 import { testFakeParameters } from 'mediasoup-client';
 import type { AppData } from 'mediasoup-client/types';
 import { FakeSignalingServer } from '../../testing/fake-signaling-server';
-import { MediaTestRig } from '../../testing/media-testing';
+import { MediaTestRig, connectParts, type ConnectedParts } from '../../testing/media-testing';
 import { InvalidStateError } from '../errors';
-import { SignalingClient } from '../signaling/signaling-client';
 import type { LocalProducer } from './media-session.types';
 import { Publisher } from './publisher';
-import { SessionContext } from './session-context';
-import { SessionStore } from './session-store';
-import { TransportManager } from './transport-manager';
+import type { SessionStore } from './session-store';
+import type { TransportManager } from './transport-manager';
 
 describe('Publisher', () => {
   let server: FakeSignalingServer;
@@ -19,22 +16,17 @@ describe('Publisher', () => {
   let transports: TransportManager;
   let publisher: Publisher;
 
+  let parts: ConnectedParts;
+
   beforeEach(async () => {
     server = new FakeSignalingServer();
     rig = new MediaTestRig(server);
-    TestBed.configureTestingModule({ providers: rig.providers() });
-    const signaling = TestBed.inject(SignalingClient);
-    store = new SessionStore();
-    const context = new SessionContext(signaling, store);
-    transports = new TransportManager(context, rig.createDevice, { iceDisconnectedGraceMs: 50, iceRestartMaxDelayMs: 200 });
-    publisher = new Publisher(context, transports, rig.mediaDevices);
-    await signaling.connect('tok');
+    parts = await connectParts(rig);
+    ({ store, transports } = parts);
+    publisher = new Publisher(parts.context, transports, rig.mediaDevices);
   });
 
-  afterEach(() => {
-    transports.dispose();
-    TestBed.inject(SignalingClient).close();
-  });
+  afterEach(() => parts.dispose());
 
   /** What `join()` leaves behind: in the room, with a Device and a send transport. */
   const enterRoom = async (): Promise<void> => {

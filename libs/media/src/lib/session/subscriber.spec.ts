@@ -1,14 +1,11 @@
-import { TestBed } from '@angular/core/testing';
 import { testFakeParameters } from 'mediasoup-client';
 import type { Subscription } from 'rxjs';
 import { FakeSignalingServer, settle, until } from '../../testing/fake-signaling-server';
-import { MediaTestRig, newConsumer } from '../../testing/media-testing';
+import { MediaTestRig, connectParts, newConsumer, type ConnectedParts } from '../../testing/media-testing';
 import { InvalidStateError } from '../errors';
-import { SignalingClient } from '../signaling/signaling-client';
-import { SessionContext } from './session-context';
-import { SessionStore } from './session-store';
+import type { SessionStore } from './session-store';
 import { Subscriber } from './subscriber';
-import { TransportManager } from './transport-manager';
+import type { TransportManager } from './transport-manager';
 
 describe('Subscriber', () => {
   let server: FakeSignalingServer;
@@ -18,17 +15,15 @@ describe('Subscriber', () => {
   let subscriber: Subscriber;
   let listening: Subscription;
 
+  let parts: ConnectedParts;
+
   beforeEach(async () => {
     server = new FakeSignalingServer();
     rig = new MediaTestRig(server);
-    TestBed.configureTestingModule({ providers: rig.providers() });
-    const signaling = TestBed.inject(SignalingClient);
-    store = new SessionStore();
-    const context = new SessionContext(signaling, store);
-    transports = new TransportManager(context, rig.createDevice, { iceDisconnectedGraceMs: 50, iceRestartMaxDelayMs: 200 });
-    subscriber = new Subscriber(context);
+    parts = await connectParts(rig);
+    ({ store, transports } = parts);
+    subscriber = new Subscriber(parts.context);
     listening = subscriber.listen();
-    await signaling.connect('tok');
     store.state.set('joined');
     subscriber.prepare();
     await transports.loadDevice(testFakeParameters.generateRouterRtpCapabilities());
@@ -37,8 +32,7 @@ describe('Subscriber', () => {
   afterEach(() => {
     listening.unsubscribe();
     subscriber.close();
-    transports.dispose();
-    TestBed.inject(SignalingClient).close();
+    parts.dispose();
   });
 
   it('answers newConsumer (which is what resumes it on the server) only after consume() resolved on the recv transport', async () => {

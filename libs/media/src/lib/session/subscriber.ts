@@ -2,28 +2,11 @@ import type { ConsumerLayers, Empty, NewConsumerParams, NewDataConsumerParams } 
 import type { Consumer, DataConsumer, RtpParameters, SctpStreamParameters, Transport } from 'mediasoup-client/types';
 import { Subscription } from 'rxjs';
 import { InvalidStateError } from '../errors';
+import { deferred, type Deferred } from '../util/deferred';
 import { fromEmitter } from '../util/from-emitter';
 import { Logger } from '../util/logger';
 import type { RemoteConsumer } from './media-session.types';
 import type { SessionContext } from './session-context';
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: Error) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Nobody may be waiting when it is rejected at teardown.
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
 
 /**
  * Other participants and their media: the peer list, the active speaker, and the

@@ -1,12 +1,10 @@
-import { TestBed } from '@angular/core/testing';
 import { SignalingError } from '@confer/signaling-contracts';
 import { testFakeParameters } from 'mediasoup-client';
 import { FakeSignalingServer, settle, until } from '../../testing/fake-signaling-server';
-import { MediaTestRig, setIceState } from '../../testing/media-testing';
-import { SignalingClient } from '../signaling/signaling-client';
-import { SessionContext } from './session-context';
-import { SessionStore } from './session-store';
-import { TransportManager } from './transport-manager';
+import { MediaTestRig, connectParts, setIceState, type ConnectedParts } from '../../testing/media-testing';
+import type { SessionContext } from './session-context';
+import type { SessionStore } from './session-store';
+import type { TransportManager } from './transport-manager';
 
 describe('TransportManager (ICE restart watchdog)', () => {
   let server: FakeSignalingServer;
@@ -15,22 +13,17 @@ describe('TransportManager (ICE restart watchdog)', () => {
   let context: SessionContext;
   let transports: TransportManager;
 
+  let parts: ConnectedParts;
+
   beforeEach(async () => {
     server = new FakeSignalingServer();
     rig = new MediaTestRig(server);
-    TestBed.configureTestingModule({ providers: rig.providers() });
-    const signaling = TestBed.inject(SignalingClient);
-    store = new SessionStore();
-    context = new SessionContext(signaling, store);
-    transports = new TransportManager(context, rig.createDevice, { iceDisconnectedGraceMs: 40, iceRestartMaxDelayMs: 100 });
-    await signaling.connect('tok');
+    parts = await connectParts(rig, { iceDisconnectedGraceMs: 40, iceRestartMaxDelayMs: 100 });
+    ({ store, context, transports } = parts);
     await transports.loadDevice(testFakeParameters.generateRouterRtpCapabilities());
   });
 
-  afterEach(() => {
-    transports.dispose();
-    TestBed.inject(SignalingClient).close();
-  });
+  afterEach(() => parts.dispose());
 
   it('creates transports with the server parameters, mirrors their state, and reuses a Device for the same capabilities', async () => {
     const send = await transports.create('send');
