@@ -14,7 +14,7 @@ RESULTS_DIR="$ROOT/dist/test-results"
 rm -rf "$RESULTS_DIR" && mkdir -p "$RESULTS_DIR"
 export JEST_RESULTS_DIR="$RESULTS_DIR"
 
-worker_json="$(SWC_NODE_PROJECT=apps/api/tsconfig.app.json node -r @swc-node/register apps/api/src/media/worker-status.cli.ts)"
+worker_json="$(SWC_NODE_PROJECT=apps/api/tsconfig.app.json node -r @swc-node/register apps/api/src/workers/worker-status.cli.ts)"
 worker_path="$(node -p "JSON.parse(process.argv[1]).path ?? ''" "$worker_json")"
 worker_detail="$(node -p "JSON.parse(process.argv[1]).detail" "$worker_json")"
 echo "[test] mediasoup worker: ${worker_path:-none} — $worker_detail"

@@ -5,8 +5,8 @@
  * sequence gaps. The subscriber count grows until the loss the worker adds (sink loss
  * minus the producers' input loss) passes 1 % or the worker's CPU passes 90 %.
  * The same sweep runs twice in one run, interleaved step by step (one forwards while the
- * other's producers are paused): on a room router made by our MediasoupService (with the
- * room's active speaker observer, consumers paused then resumed as MediaService does) and
+ * other's producers are paused): on a room router made by our RoomRoutersService (with the
+ * room's active speaker observer, consumers paused then resumed as SubscriptionsService does) and
  * on a bare mediasoup router with the same codecs, each on its own worker. Needs a real worker.
  *
  *   npm run nx -- run tools:bench-forwarding [-- --quick] [--subscribers 50,100,200] [--window 5]
@@ -16,11 +16,13 @@ import { Logger } from '@nestjs/common';
 import type { ActiveSpeakerObserver, Router, Worker } from 'mediasoup/types';
 /* eslint-disable @nx/enforce-module-boundaries -- the benchmark measures the API's own media code */
 import { loadConfig } from '../../apps/api/src/config/app-config';
-import { ROUTER_MEDIA_CODECS } from '../../apps/api/src/media/media-codecs';
-import { realMediasoup } from '../../apps/api/src/media/mediasoup-api';
-import { MediasoupService } from '../../apps/api/src/media/mediasoup.service';
+import { ROUTER_MEDIA_CODECS } from '../../apps/api/src/rooms/media-codecs';
 import { LeastLoadedPlacement } from '../../apps/api/src/policies/worker-placement';
-import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
+import { RoomRoutersService } from '../../apps/api/src/rooms/room-routers.service';
+import { realMediasoup } from '../../apps/api/src/workers/mediasoup-api';
+import { resolveWorkerBin } from '../../apps/api/src/workers/worker-bin';
+import { WorkerHealthService } from '../../apps/api/src/workers/worker-health.service';
+import { WorkerPoolService } from '../../apps/api/src/workers/worker-pool.service';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { lineChartSvg, machineInfo, printTable, writeResults, type Row } from './lib/report';
 import { intList, parseArgs, sleep } from './support/args';
@@ -67,12 +69,12 @@ interface Target {
 }
 
 async function oursTarget(): Promise<Target> {
-  // The room router exactly as RoomsService gets it: MediasoupService.createRoomMedia().
+  // The room router exactly as RoomsService gets it: RoomRoutersService.createRoomMedia().
   const config = loadConfig({ JWT_SECRET: 'bench-secret-0123456789abcdef', MEDIASOUP_NUM_WORKERS: '1', MEDIASOUP_LOG_LEVEL: 'error', LOG_LEVEL: 'silent' });
-  const service = new MediasoupService(config, realMediasoup, new LeastLoadedPlacement());
+  const service = new WorkerPoolService(config, realMediasoup, new LeastLoadedPlacement());
   await service.onModuleInit();
-  if (!service.available) throw new Error(`MediasoupService has no worker: ${service.unavailable}`);
-  const media = await service.createRoomMedia('bench-forwarding');
+  if (!service.available) throw new Error(`WorkerPoolService has no worker: ${service.unavailable}`);
+  const media = await new RoomRoutersService(config, service, new WorkerHealthService(service)).createRoomMedia('bench-forwarding');
   return {
     router: media.router,
     worker: service.workerEntries[0].worker,
@@ -109,7 +111,7 @@ async function lane(mode: 'ours' | 'bare'): Promise<Lane> {
   const sink = await RtpSink.open(16, sampleEvery);
   const feed = await startFeed(target.router);
   if (target.serverStyle) {
-    // What MediaService does with a produced track.
+    // What ProducersService does with a produced track.
     feed.video.on('score', () => undefined);
     feed.audio.on('score', () => undefined);
     await target.observer?.addProducer({ producerId: feed.audio.id });

@@ -21,7 +21,7 @@ import { SignJWT } from 'jose';
 /* eslint-disable @nx/enforce-module-boundaries -- the protocol tests' client; the one function that decides which worker runs */
 import { joinRoom } from '../../apps/api/test/support/scenario';
 import { TestClient } from '../../apps/api/test/support/test-client';
-import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
+import { resolveWorkerBin } from '../../apps/api/src/workers/worker-bin';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { lineChartSvg, machineInfo, percentile, printTable, writeResults, type Row } from './lib/report';
 import { parseArgs, sleep } from './support/args';

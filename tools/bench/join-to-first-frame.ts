@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 /* eslint-disable @nx/enforce-module-boundaries -- reuse the web e2e harness (API + built web app + Chromium) */
 import { ensureBuilds, join, launchBrowser, leaveAll, newContext, startApi, WEB_ROOT, type Participant } from '../../apps/web/e2e/harness';
-import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
+import { resolveWorkerBin } from '../../apps/api/src/workers/worker-bin';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { lineChartSvg, machineInfo, percentile, printTable, writeResults, type Row } from './lib/report';
 import { intList, parseArgs } from './support/args';

@@ -11,9 +11,9 @@
 import os from 'node:os';
 import type { Producer, Router, Worker } from 'mediasoup/types';
 /* eslint-disable @nx/enforce-module-boundaries -- same codecs and worker resolution as the API */
-import { ROUTER_MEDIA_CODECS } from '../../apps/api/src/media/media-codecs';
-import { realMediasoup } from '../../apps/api/src/media/mediasoup-api';
-import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
+import { ROUTER_MEDIA_CODECS } from '../../apps/api/src/rooms/media-codecs';
+import { realMediasoup } from '../../apps/api/src/workers/mediasoup-api';
+import { resolveWorkerBin } from '../../apps/api/src/workers/worker-bin';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { lineChartSvg, machineInfo, printTable, writeResults, type Row } from './lib/report';
 import { intList, parseArgs, sleep } from './support/args';

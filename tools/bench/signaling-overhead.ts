@@ -13,7 +13,7 @@ import type { RtpCapabilities } from '@confer/signaling-contracts';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- reuse the protocol tests' browser-like RTP parameters
 import { sendRtpParameters } from '../../apps/api/test/support/rtp';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the one function that decides which worker runs
-import { resolveWorkerBin } from '../../apps/api/src/media/worker-bin';
+import { resolveWorkerBin } from '../../apps/api/src/workers/worker-bin';
 import { lineChartSvg, machineInfo, percentile, printTable, writeResults, type Row } from './lib/report';
 import { intList, parseArgs, sleep } from './support/args';
 import { BenchPeer, type Sample } from './support/bench-peer';

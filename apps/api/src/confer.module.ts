@@ -17,6 +17,7 @@ import { ROOM_POLICY, type RoomPolicy } from './policies/room-policy';
 import { WORKER_PLACEMENT, type WorkerPlacement } from './policies/worker-placement';
 import { RoomsModule } from './rooms/rooms.module';
 import { SignalingModule } from './signaling/signaling.module';
+import { WorkersModule } from './workers/workers.module';
 
 /** `ConferModule.forRoot()`: the settings and, optionally, your policies (classes or instances). */
 export interface ConferModuleOptions extends ConferPolicies {
@@ -106,6 +107,7 @@ export class ConferModule {
           }),
         }),
         AuthModule,
+        WorkersModule,
         RoomsModule,
         MediaModule,
         SignalingModule,

@@ -1,4 +1,4 @@
-import { MediasoupService } from '../src/media/mediasoup.service';
+import { WorkerHealthService } from '../src/workers/worker-health.service';
 import { backends, backendsBanner, type Backend } from './support/backends';
 import { runFuzz } from './support/fuzz-run';
 import { TestServer } from './support/test-server';
@@ -27,7 +27,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('mutation fuzz against 
       expect(report.internal).toEqual([]);
       expect(report.leakyReasons).toEqual([]);
       expect(report.tracked).toBeGreaterThan(MESSAGES * 0.8);
-      expect(server.app.get(MediasoupService).workersKilled).toBe(0);
+      expect(server.app.get(WorkerHealthService).workersKilled).toBe(0);
       // Loose on purpose (a shared 2-core CI machine); the benchmark records the real figures.
       expect(report.monitorRtt.p95).toBeLessThan(250);
       await server.expectClean(5000);

@@ -1,7 +1,8 @@
 import { PROTOCOL_VERSION, type ErrorResponseMessage, type RtpParameters } from '@confer/signaling-contracts';
 import { SignJWT } from 'jose';
 import type { WebRtcTransport } from 'mediasoup/types';
-import { MediasoupService } from '../src/media/mediasoup.service';
+import { WorkerHealthService } from '../src/workers/worker-health.service';
+import { WorkerPoolService } from '../src/workers/worker-pool.service';
 import { backends, backendsBanner, type Backend } from './support/backends';
 import { CLIENT_DTLS, SCTP_CAPABILITIES, sendRtpParameters } from './support/rtp';
 import { joinRoom, produce } from './support/scenario';
@@ -61,8 +62,8 @@ describe.each(backends.map((b) => [b.name, b] as const))('hardening against the 
     await bob.until(() => bob.serverRequestsOf('newConsumer').length === 1, 'bob consumes alice');
     await bob.close();
     await alice.request('getTransportStats', { transportId: a.sendTransportId as string });
-    expect(server.app.get(MediasoupService).workersKilled).toBe(0);
-    expect(server.app.get(MediasoupService).liveWorkerCount).toBe(1);
+    expect(server.app.get(WorkerHealthService).workersKilled).toBe(0);
+    expect(server.app.get(WorkerPoolService).liveWorkerCount).toBe(1);
   });
 
   it('a worker whose channel got poisoned anyway is killed and replaced, its rooms reset; closes afterwards are harmless', async () => {
@@ -79,9 +80,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('hardening against the 
     await bob.request('getTransportStats', { transportId: a.sendTransportId as string }).catch(() => undefined);
     await alice.waitForNotification('mediaReset', () => true, 8000);
     await bob.waitForNotification('mediaReset', () => true, 8000);
-    const mediasoup = server.app.get(MediasoupService);
-    expect(mediasoup.workersKilled).toBe(1);
-    await alice.until(() => mediasoup.liveWorkerCount === 1, 'a replacement worker', 8000);
+    const pool = server.app.get(WorkerPoolService);
+    expect(server.app.get(WorkerHealthService).workersKilled).toBe(1);
+    await alice.until(() => pool.liveWorkerCount === 1, 'a replacement worker', 8000);
     expect((await fetch(`${server.httpUrl}/health/ready`)).status).toBe(200);
     // Both start again on the new worker; media works; a close is clean.
     const a2 = await joinRoom(alice, 'r');
@@ -120,7 +121,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('hardening against the 
     const producerId = [...(server.peers.get('alice')?.producers.keys() ?? [])][0];
     await alice.request('closeProducer', { producerId });
     await alice.request('produce', { transportId: a.sendTransportId as string, kind: 'audio', rtpParameters: first, appData: { source: 'mic' } });
-    expect(server.app.get(MediasoupService).workersKilled).toBe(0);
+    expect(server.app.get(WorkerHealthService).workersKilled).toBe(0);
   });
 
   it('the envelope: ids echoed as sent, depth and prototype keys refused before any parsing work, each answered once', async () => {

@@ -1,5 +1,5 @@
 import type { Consumer, Worker } from 'mediasoup/types';
-import { MediasoupService } from '../src/media/mediasoup.service';
+import { WorkerPoolService } from '../src/workers/worker-pool.service';
 import { backends, backendsBanner, realBackend, type Backend } from './support/backends';
 import { joinRoom, produce } from './support/scenario';
 import type { TestClient } from './support/test-client';
@@ -32,7 +32,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('a room past ROOM_PIPE_
     return Boolean(c && !c.paused);
   };
   const workerAt = (index: number): Worker => {
-    const entry = server.app.get(MediasoupService).workerEntries.find((w) => w.index === index);
+    const entry = server.app.get(WorkerPoolService).workerEntries.find((w) => w.index === index);
     if (!entry) throw new Error(`no worker ${index}`);
     return entry.worker;
   };

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,6 +52,17 @@ async function refused(env: Record<string, string>, opts: { node?: string; port?
   if (exit === null) p.child.kill('SIGKILL');
   return { code: exit?.code ?? null, output: p.output() };
 }
+
+describe('production build contents', () => {
+  it('holds no test double, no test wiring and no spec, and nothing in it imports one', () => {
+    const root = path.dirname(MAIN);
+    const files = (readdirSync(root, { recursive: true }) as string[]).filter((f) => f.endsWith('.js'));
+    expect(files).toContain(path.join('apps/api/src/workers/worker-pool.service.js'));
+    expect(files.filter((f) => f.split(path.sep).includes('testing') || f.endsWith('.spec.js'))).toEqual([]);
+    const mentions = files.filter((f) => /\bFake[A-Z]|mediasoup-double|[/\\]testing[/\\]/.test(readFileSync(path.join(root, f), 'utf8')));
+    expect(mentions).toEqual([]);
+  });
+});
 
 describe('production build with WEB_ROOT', () => {
   it('answers health, readiness and metrics at their documented paths, not with the web app', async () => {

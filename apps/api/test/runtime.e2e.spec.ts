@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '@confer/signaling-contracts';
 import { ShutdownState } from '../src/lifecycle/shutdown-state';
 import { SignalingGateway } from '../src/signaling/signaling.gateway';
-import { FakeMediasoup, fakeMediasoupSource } from '../src/media/testing/fake-mediasoup';
+import { FakeMediasoup, fakeMediasoupSource } from '../src/testing/mediasoup-double';
 import { fakeBackend, type Backend } from './support/backends';
 import { joinRoom, produce } from './support/scenario';
 import { TestClient } from './support/test-client';

@@ -1,5 +1,5 @@
 import type { Worker } from 'mediasoup/types';
-import { MediasoupService } from '../src/media/mediasoup.service';
+import { WorkerPoolService } from '../src/workers/worker-pool.service';
 import { backends, backendsBanner, realBackend, type Backend } from './support/backends';
 import { joinRoom, produce } from './support/scenario';
 import type { TestClient } from './support/test-client';
@@ -39,7 +39,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('a worker dying, agains
 
   it.each([2, 1])('with %i worker(s): the process and other rooms carry on, the room is re-created on a live worker, a replacement is spawned, media is back within 3 s', async (workers) => {
     server = await TestServer.start(backend, { MEDIASOUP_NUM_WORKERS: String(workers) });
-    const mediasoup = server.app.get(MediasoupService);
+    const mediasoup = server.app.get(WorkerPoolService);
     const client = async (sub: string): Promise<TestClient> => {
       const c = await server.client(sub);
       clients.push(c);

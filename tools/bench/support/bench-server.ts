@@ -7,10 +7,10 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 /* eslint-disable @nx/enforce-module-boundaries -- a benchmark boots the API's own code in a child process */
-import { createAppWith } from '../../../apps/api/src/app/testing/create-app-with';
+import { createAppWith } from '../../../apps/api/src/testing/create-app-with';
 import { loadConfig } from '../../../apps/api/src/config/app-config';
-import { realMediasoup } from '../../../apps/api/src/media/mediasoup-api';
-import { FakeMediasoup, fakeMediasoupSource } from '../../../apps/api/src/media/testing/fake-mediasoup';
+import { realMediasoup } from '../../../apps/api/src/workers/mediasoup-api';
+import { FakeMediasoup, fakeMediasoupSource } from '../../../apps/api/src/testing/mediasoup-double';
 /* eslint-enable @nx/enforce-module-boundaries */
 
 async function main(): Promise<void> {

@@ -202,7 +202,7 @@ export interface Subscriber {
 
 /**
  * Adds a subscriber of `producers` on `router`. `serverStyle` mirrors what our
- * MediaService does for each consumer (created paused, resumed after set-up,
+ * SubscriptionsService does for each consumer (created paused, resumed after set-up,
  * a score listener); bare creates them running.
  */
 export async function addSubscriber(router: Router, producers: Producer[], sinkPort: number, serverStyle: boolean): Promise<Subscriber> {

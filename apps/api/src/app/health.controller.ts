@@ -2,8 +2,8 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ShutdownState } from '../lifecycle/shutdown-state';
-import { MediasoupService } from '../media/mediasoup.service';
 import { RoomsService } from '../rooms/rooms.service';
+import { WorkerPoolService } from '../workers/worker-pool.service';
 
 /**
  * Health endpoints. `GET /health/live` (liveness): the process serves HTTP.
@@ -17,7 +17,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly mediasoup: MediasoupService,
+    private readonly pool: WorkerPoolService,
     private readonly rooms: RoomsService,
     private readonly shutdown: ShutdownState,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -27,9 +27,9 @@ export class HealthController {
   summary(): { status: 'ok'; mediaAvailable: boolean; media: string; workers: number; rooms: number; draining: boolean; devTokens: boolean } {
     return {
       status: 'ok',
-      mediaAvailable: this.mediasoup.available,
-      media: this.mediasoup.unavailable ?? `${this.mediasoup.liveWorkerCount} mediasoup worker(s) running`,
-      workers: this.mediasoup.liveWorkerCount,
+      mediaAvailable: this.pool.available,
+      media: this.pool.unavailable ?? `${this.pool.liveWorkerCount} mediasoup worker(s) running`,
+      workers: this.pool.liveWorkerCount,
       rooms: this.rooms.all().length,
       draining: this.shutdown.draining,
       // The join screen warns "open Confer from your portal" up front when there are no dev tokens.
@@ -51,9 +51,9 @@ export class HealthController {
 
   private workers(): HealthIndicatorResult<'mediasoup'> {
     const check = this.indicators.check('mediasoup');
-    const live = this.mediasoup.liveWorkerCount;
+    const live = this.pool.liveWorkerCount;
     if (live > 0) return check.up({ liveWorkers: live });
-    return check.down({ liveWorkers: 0, reason: this.mediasoup.unavailable ?? 'no live mediasoup worker' });
+    return check.down({ liveWorkers: 0, reason: this.pool.unavailable ?? 'no live mediasoup worker' });
   }
 
   private accepting(): HealthIndicatorResult<'signaling'> {

@@ -21,7 +21,7 @@ export interface AppConfig {
   /** NODE_ENV=development (`npm start`): clients are told the server-side fix for missing media. */
   development: boolean;
   media: {
-    /** MEDIASOUP_WORKER_BIN as configured (checked to be an executable file); unset: resolved by media/worker-bin.ts. */
+    /** MEDIASOUP_WORKER_BIN as configured (checked to be an executable file); unset: resolved by workers/worker-bin.ts. */
     workerBin?: string;
     numWorkers: number;
     logLevel: 'debug' | 'warn' | 'error' | 'none';

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { MediasoupModule } from '../media/mediasoup.module';
-import { PeersModule } from '../peers/peers.module';
 import { RoomsModule } from '../rooms/rooms.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { WorkersModule } from '../workers/workers.module';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
 @Module({
-  imports: [RoomsModule, PeersModule, MediasoupModule],
+  imports: [WorkersModule, RoomsModule, SessionsModule],
   controllers: [MetricsController],
   providers: [MetricsService],
   exports: [MetricsService],

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { MediasoupService } from '../media/mediasoup.service';
 import type { Peer } from '../peers/peer';
-import { PeersService } from '../peers/peers.service';
 import { RoomsService } from '../rooms/rooms.service';
+import { SessionsService } from '../sessions/sessions.service';
+import { WorkerPoolService } from '../workers/worker-pool.service';
 
 /**
  * Prometheus metrics, on a registry of this app instance (tests start several
@@ -18,7 +18,7 @@ export class MetricsService {
   private readonly duration: Histogram<'method'>;
   private readonly bytes: Counter<'direction'>;
 
-  constructor(rooms: RoomsService, peers: PeersService, mediasoup: MediasoupService) {
+  constructor(rooms: RoomsService, sessions: SessionsService, pool: WorkerPoolService) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'confer_' });
     this.requests = new Counter({
@@ -44,20 +44,20 @@ export class MetricsService {
     this.bytes.inc({ direction: 'out' }, 0);
     const deaths = new Counter({ name: 'confer_mediasoup_worker_deaths_total', help: 'mediasoup workers that died (each is replaced).', registers });
     deaths.inc(0);
-    mediasoup.onWorkerDied(() => deaths.inc());
+    pool.onWorkerDied(() => deaths.inc());
 
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({ name, help, registers, collect() { this.set(read()); } });
     };
-    const all = (): Peer[] => peers.all();
+    const all = (): Peer[] => sessions.all();
     const sum = (f: (p: Peer) => number): number => all().reduce((n, p) => n + f(p), 0);
     gauge('confer_rooms', 'Open rooms.', () => rooms.all().length);
     gauge('confer_peers', 'Authenticated peers (including ones waiting for a resume).', () => all().length);
     gauge('confer_transports', 'WebRTC transports.', () => sum((p) => p.transports.size));
     gauge('confer_data_producers', 'Data producers.', () => sum((p) => p.dataProducers.size));
     gauge('confer_data_consumers', 'Data consumers.', () => sum((p) => p.dataConsumers.size));
-    gauge('confer_mediasoup_workers', 'Live mediasoup workers.', () => mediasoup.liveWorkerCount);
-    gauge('confer_media_available', '1 when media is available.', () => (mediasoup.available ? 1 : 0));
+    gauge('confer_mediasoup_workers', 'Live mediasoup workers.', () => pool.liveWorkerCount);
+    gauge('confer_media_available', '1 when media is available.', () => (pool.available ? 1 : 0));
     const byKind = (name: string, help: string, pick: (p: Peer) => Iterable<{ kind: string }>): void => {
       new Gauge({
         name,
@@ -83,7 +83,7 @@ export class MetricsService {
       async collect() {
         this.reset();
         await Promise.all(
-          mediasoup.workerEntries.map(async ({ index, worker }) => {
+          pool.workerEntries.map(async ({ index, worker }) => {
             try {
               const usage = await worker.getResourceUsage();
               const labels = { worker: String(index), pid: String(worker.pid) };
@@ -103,7 +103,7 @@ export class MetricsService {
       registers,
       collect() {
         this.reset();
-        for (const { index, routers, worker } of mediasoup.workerEntries) if (!worker.closed) this.set({ worker: String(index) }, routers);
+        for (const { index, routers, worker } of pool.workerEntries) if (!worker.closed) this.set({ worker: String(index) }, routers);
       },
     });
     new Gauge({

@@ -7,9 +7,9 @@ import type {
 } from '@confer/signaling-contracts';
 import type { Consumer, DataConsumer, DataProducer, Producer, WebRtcTransport } from 'mediasoup/types';
 import type { Identity } from '../auth/identity';
-import type { TransportListeners } from '../media/transport-listeners';
 import { IdempotencyCache } from './idempotency-cache';
 import type { PeerLink } from './peer-link';
+import type { TransportListeners } from './transport-listeners';
 
 export type { Identity } from '../auth/identity';
 

@@ -1,13 +1,13 @@
 import type { ServerNotifications } from '@confer/signaling-contracts';
-import type { RoomMedia, RouterSlot } from '../media/mediasoup.service';
 import type { Peer } from '../peers/peer';
+import type { RoomMedia, RouterSlot } from './room-media';
 
 /**
  * A room: its peers and, when media is available, its main router (where every
  * producer lives) plus, past ROOM_PIPE_CONSUMER_THRESHOLD, extra routers on
  * other workers that carry receive transports only and get the producers through
- * `pipeToRouter()`. `media` is null on a server without a mediasoup worker, where
- * rooms carry chat and files only.
+ * `pipeToRouter()` (RouterPipeService). `media` is null on a server
+ * without a mediasoup worker, where rooms carry chat and files only.
  */
 export class Room {
   /** Peers that entered (getRouterRtpCapabilities or join); only `joined` ones are visible to others. */
@@ -15,7 +15,7 @@ export class Room {
   /** Extra routers by worker index (a promise: two recv transports created at once share one router). */
   readonly extraRouters = new Map<number, Promise<RouterSlot>>();
   /** Pipes made, by `<producer or data producer id>:<router id>`; an entry goes when its piped producer closes. */
-  private readonly pipes = new Map<string, Promise<void>>();
+  readonly pipes = new Map<string, Promise<void>>();
   closed = false;
 
   constructor(
@@ -42,38 +42,6 @@ export class Room {
   /** The worker of the peer's recv transport (the main router's when it has none). */
   workerOf(peer: Peer): number | undefined {
     return peer.recvTransport()?.appData.workerIndex ?? this.media?.workerIndex;
-  }
-
-  /**
-   * Makes the producer (or data producer) `id` of the main router available on
-   * the room's router on worker `workerIndex`: nothing to do on the main router,
-   * one `pipeToRouter()` per producer and router otherwise (mediasoup refuses a
-   * second producer with the same id). The piped producer closes with the
-   * original, and its consumers get `producerclose` as on the main router.
-   */
-  async pipeTo(kind: 'producer' | 'dataProducer', id: string, workerIndex: number): Promise<void> {
-    const media = this.media;
-    if (!media || workerIndex === media.workerIndex) return;
-    const slot = await this.extraRouters.get(workerIndex);
-    if (!slot) throw new Error(`room ${this.id} has no router on worker ${workerIndex}`);
-    const key = `${id}:${slot.router.id}`;
-    let pipe = this.pipes.get(key);
-    if (!pipe) {
-      pipe = media.router.pipeToRouter(kind === 'producer' ? { producerId: id, router: slot.router } : { dataProducerId: id, router: slot.router }).then(
-        (result) => {
-          const forget = (): void => void (this.pipes.get(key) === pipe && this.pipes.delete(key));
-          result.pipeProducer?.observer.once('close', forget);
-          result.pipeDataProducer?.observer.once('close', forget);
-        },
-        (error: Error) => {
-          // Not cached: a later consumer may try again.
-          this.pipes.delete(key);
-          throw error;
-        },
-      );
-      this.pipes.set(key, pipe);
-    }
-    await pipe;
   }
 
   /** Closes the room's routers, each through `closeQuietly` (a close that throws must not reach the caller). */

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
-import { MediasoupModule } from '../media/mediasoup.module';
+import { WorkersModule } from '../workers/workers.module';
+import { RoomRoutersService } from './room-routers.service';
+import { RouterPipeService } from './router-pipe.service';
 import { RoomsService } from './rooms.service';
 
+/** The room registry and each room's routers; above the worker pool, below media. */
 @Module({
-  imports: [MediasoupModule],
-  providers: [RoomsService],
-  exports: [RoomsService],
+  imports: [WorkersModule],
+  providers: [RoomsService, RoomRoutersService, RouterPipeService],
+  exports: [RoomsService, RoomRoutersService, RouterPipeService, WorkersModule],
 })
 export class RoomsModule {}

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { SignalingError } from '@confer/signaling-contracts';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
 import { ShutdownState } from '../lifecycle/shutdown-state';
-import { MediasoupService, type RoomMedia, type RouterSlot } from '../media/mediasoup.service';
 import type { Peer } from '../peers/peer';
 import { ROOM_POLICY, type RoomPolicy } from '../policies/room-policy';
+import { WorkerHealthService } from '../workers/worker-health.service';
+import { WorkerPoolService } from '../workers/worker-pool.service';
 import { Room } from './room';
+import { RoomRoutersService } from './room-routers.service';
 
 /**
  * The room registry. A room is created on first entry and closed when its last
@@ -18,20 +19,24 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RoomsService.name);
   private readonly rooms = new Map<string, Room>();
   private readonly creating = new Map<string, Promise<Room>>();
-  private stopWatchingWorkers: (() => void) | null = null;
-  private readonly closeQuietly = (o: { close(): void; closed: boolean }): void => this.mediasoup.closeQuietly(o);
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly closeQuietly = (o: { close(): void; closed: boolean }): void => this.health.closeQuietly(o);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly mediasoup: MediasoupService,
+    private readonly pool: WorkerPoolService,
+    private readonly health: WorkerHealthService,
+    private readonly routers: RoomRoutersService,
     private readonly shutdown: ShutdownState,
     @Inject(ROOM_POLICY) private readonly policy: RoomPolicy,
     private readonly events: EventsService,
   ) {}
 
   onModuleInit(): void {
-    this.stopWatchingWorkers = this.mediasoup.onWorkerDied((index) => this.resetRoomsOnWorker(index));
-    this.mediasoup.setConsumerCounter((index) => {
+    this.unsubscribe.push(
+      this.pool.onWorkerDied((index) => this.resetRoomsOnWorker(index)),
+      this.routers.onRouterLost((room, reason) => this.reset(room, reason)),
+    );
+    this.pool.setConsumerCounter((index) => {
       let n = 0;
       for (const room of this.rooms.values()) n += room.consumersOnWorker(index);
       return n;
@@ -39,7 +44,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.stopWatchingWorkers?.();
+    for (const stop of this.unsubscribe.splice(0)) stop();
     for (const room of this.rooms.values()) room.close(this.closeQuietly);
     this.rooms.clear();
   }
@@ -53,9 +58,14 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     return [...this.rooms.values()];
   }
 
+  /** The room `peer` is in, if any (for work detached from a request, which must not throw). */
+  current(peer: Peer): Room | undefined {
+    return peer.roomId ? this.rooms.get(peer.roomId) : undefined;
+  }
+
   /** The room `peer` is in, or `invalid_state`. With `joined`, the peer must also have joined. */
   roomOf(peer: Peer, joined = true): Room {
-    const room = peer.roomId ? this.rooms.get(peer.roomId) : undefined;
+    const room = this.current(peer);
     if (!room || (joined && !peer.joined)) {
       throw new SignalingError('invalid_state', joined ? 'join a room first' : 'enter a room first (getRouterRtpCapabilities or join)');
     }
@@ -99,7 +109,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
    * closes the room when it was the last peer.
    */
   exit(peer: Peer): void {
-    const room = peer.roomId ? this.rooms.get(peer.roomId) : undefined;
+    const room = this.current(peer);
     const wasJoined = peer.joined;
     peer.closeMedia(this.closeQuietly);
     peer.roomId = null;
@@ -114,40 +124,6 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     this.closeIfEmpty(room);
   }
 
-  /**
-   * Where a new recv transport of `room` goes: the main router, or, once more
-   * than ROOM_PIPE_CONSUMER_THRESHOLD consumers are on it, the room's router on
-   * the least loaded other worker (created on first use, one per worker). Send
-   * transports always go to the main router, where the producers must be.
-   */
-  async recvRouterFor(room: Room, media: RoomMedia): Promise<RouterSlot> {
-    const threshold = this.config.media.pipeConsumerThreshold;
-    if (threshold === 0 || room.closed || room.consumersOnWorker(media.workerIndex) <= threshold) return media;
-    const index = this.mediasoup.pickOtherWorker(media.workerIndex, room.id);
-    if (index === null) return media;
-    let slot = room.extraRouters.get(index);
-    if (!slot) {
-      const created = this.mediasoup.createPipeRouter(room.id, index);
-      slot = created;
-      room.extraRouters.set(index, created);
-      created.then(
-        ({ router }) =>
-          router.observer.once('close', () => {
-            if (room.extraRouters.get(index) === created) room.extraRouters.delete(index);
-            // Its worker died: the room's receivers there lost their media; start the room again, as for the main router.
-            if (!room.closed) this.reset(room, 'a media router of the room closed');
-          }),
-        () => room.extraRouters.get(index) === created && room.extraRouters.delete(index),
-      );
-    }
-    try {
-      return await slot;
-    } catch (error) {
-      this.logger.warn({ room: room.id }, `recvRouterFor() | no extra router on worker ${index}, using the main router | ${(error as Error).message}`);
-      return media;
-    }
-  }
-
   private getOrCreate(roomId: string): Promise<Room> {
     const existing = this.rooms.get(roomId);
     if (existing) return Promise.resolve(existing);
@@ -160,7 +136,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async create(roomId: string): Promise<Room> {
-    const media = this.mediasoup.available ? await this.mediasoup.createRoomMedia(roomId) : null;
+    const media = this.pool.available ? await this.routers.createRoomMedia(roomId) : null;
     const room = new Room(roomId, media);
     if (media) {
       media.activeSpeakerObserver.on('dominantspeaker', ({ producer }) => {

@@ -2,12 +2,12 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { FilesModule } from '../files/files.module';
 import { MediaModule } from '../media/media.module';
-import { RoomsModule } from '../rooms/rooms.module';
-import { PeersService } from './peers.service';
+import { SessionsService } from './sessions.service';
 
+/** Sessions and room membership; above media, below signaling. */
 @Module({
-  imports: [AuthModule, RoomsModule, MediaModule, FilesModule],
-  providers: [PeersService],
-  exports: [PeersService],
+  imports: [AuthModule, MediaModule, FilesModule],
+  providers: [SessionsService],
+  exports: [SessionsService],
 })
-export class PeersModule {}
+export class SessionsModule {}

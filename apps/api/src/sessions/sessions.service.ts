@@ -8,11 +8,11 @@ import {
   type AuthenticateResult,
   type ChangeDisplayNameParams,
   type Empty,
+  type GetRouterRtpCapabilitiesParams,
+  type GetRouterRtpCapabilitiesResult,
   type JoinParams,
   type JoinResult,
 } from '@confer/signaling-contracts';
-import { validateAndNormalizeRtpCapabilities } from 'mediasoup/ortc';
-import type { RtpCapabilities } from 'mediasoup/types';
 import { AuthService } from '../auth/auth.service';
 import { SERVER_VERSION } from '../app/version';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -20,31 +20,33 @@ import { iceServersFor } from '../config/ice-servers';
 import { EventsService } from '../events/events.service';
 import { FilesService } from '../files/files.service';
 import { ShutdownState } from '../lifecycle/shutdown-state';
-import { MediaService } from '../media/media.service';
-import { MediasoupService } from '../media/mediasoup.service';
+import { checkedRtpCapabilities } from '../media/client-values';
+import { SubscriptionsService } from '../media/subscriptions.service';
+import { Peer, type PeerChannel } from '../peers/peer';
+import { PeerLink } from '../peers/peer-link';
 import { RoomsService } from '../rooms/rooms.service';
-import { Peer, type PeerChannel } from './peer';
-import { PeerLink } from './peer-link';
+import { WorkerPoolService } from '../workers/worker-pool.service';
 
 /** Close codes of a client that meant to go; its peer is not kept for a resume. */
 const INTENTIONAL_CLOSE_CODES = new Set([1000, 1001, 1005]);
 
-
 /**
- * One Peer per authenticated connection, keyed by identity: the same identity
- * authenticating again replaces (and closes) the older connection.
+ * Sessions: one Peer per authenticated connection, keyed by identity (the same
+ * identity authenticating again replaces, and closes, the older connection),
+ * kept across socket drops for a resume. Entering and leaving rooms happens
+ * here; the media layer only reads which room a peer is in.
  */
 @Injectable()
-export class PeersService implements OnModuleDestroy {
-  private readonly logger = new Logger(PeersService.name);
+export class SessionsService implements OnModuleDestroy {
+  private readonly logger = new Logger(SessionsService.name);
   private readonly peers = new Map<string, Peer>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: AuthService,
     private readonly rooms: RoomsService,
-    private readonly media: MediaService,
-    private readonly mediasoup: MediasoupService,
+    private readonly subscriptions: SubscriptionsService,
+    private readonly pool: WorkerPoolService,
     private readonly files: FilesService,
     private readonly shutdown: ShutdownState,
     private readonly events: EventsService,
@@ -87,7 +89,7 @@ export class PeersService implements OnModuleDestroy {
       old?.close(CLOSE_CODES.replaced, 'the session was resumed on a newer connection');
       this.logger.log({ peer: id, room: peer.roomId ?? undefined, resumed: true }, `authenticate() | resumed | peer=${id} room=${peer.roomId ?? '-'}`);
       // Reconcile: a newConsumer lost with the old socket (its consumer closed) is offered again.
-      setImmediate(() => void this.media.consumeAll(peer));
+      setImmediate(() => void this.subscriptions.consumeAll(peer));
     } else {
       this.shutdown.assertAccepting('new sessions');
       if (previous) {
@@ -114,8 +116,8 @@ export class PeersService implements OnModuleDestroy {
         serverVersion: SERVER_VERSION,
         limits: this.config.limits,
         iceServers: iceServersFor(this.config.media, id),
-        mediaAvailable: this.mediasoup.available,
-        ...(this.mediasoup.unavailable !== null ? { mediaUnavailableReason: this.mediasoup.unavailable } : {}),
+        mediaAvailable: this.pool.available,
+        ...(this.pool.unavailable !== null ? { mediaUnavailableReason: this.pool.unavailable } : {}),
       },
     };
   }
@@ -123,12 +125,8 @@ export class PeersService implements OnModuleDestroy {
   async join(peer: Peer, params: JoinParams): Promise<JoinResult> {
     this.shutdown.assertAccepting('join');
     if (peer.joined) throw new SignalingError('invalid_state', `already joined room "${peer.roomId}"`);
-    let rtpCapabilities: RtpCapabilities | undefined;
-    if (params.rtpCapabilities && this.mediasoup.available) {
-      rtpCapabilities = structuredClone(params.rtpCapabilities) as RtpCapabilities;
-      // Throws TypeError (→ invalid_request) on malformed capabilities.
-      validateAndNormalizeRtpCapabilities(rtpCapabilities);
-    }
+    // mediasoup's checks, on a copy (the client's mistakes answered invalid_request).
+    const rtpCapabilities = params.rtpCapabilities && this.pool.available ? checkedRtpCapabilities(params.rtpCapabilities) : undefined;
     const room = await this.rooms.enter(peer, params.roomId);
     if (peer.joined) throw new SignalingError('invalid_state', `already joined room "${peer.roomId}"`);
     peer.displayName = params.displayName;
@@ -141,8 +139,16 @@ export class PeersService implements OnModuleDestroy {
     this.events.emit({ type: 'participant.joined', roomId: room.id, peerId: peer.id, displayName: peer.displayName });
     this.logger.log({ peer: peer.id, room: room.id }, `join() | peer=${peer.id} room=${room.id} others=${others.length}`);
     // After the response: the client expects `peers` before the first `newConsumer`.
-    setImmediate(() => void this.media.consumeAll(peer));
+    setImmediate(() => void this.subscriptions.consumeAll(peer));
     return { peers: others.map((p) => p.info()) };
+  }
+
+  /** Enters the room (creating it on first entry) and answers its router's capabilities; join may follow. */
+  async getRouterRtpCapabilities(peer: Peer, { roomId }: GetRouterRtpCapabilitiesParams): Promise<GetRouterRtpCapabilitiesResult> {
+    this.pool.assertAvailable();
+    const room = await this.rooms.enter(peer, roomId);
+    if (!room.media) throw new SignalingError('media_unavailable', this.pool.unavailable ?? 'this room has no media');
+    return { rtpCapabilities: room.media.router.rtpCapabilities };
   }
 
   leave(peer: Peer): Empty {

@@ -5,10 +5,10 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { SignalingError, isClientRequestMethod, type ClientRequestMethod } from '@confer/signaling-contracts';
 import { AuthenticateDto } from '../auth/dto/authenticate.dto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { EmptyDto } from '../peers/dto/peer.dto';
-import { MediasoupService } from '../media/mediasoup.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { PeersService } from '../peers/peers.service';
+import { EmptyDto } from '../sessions/dto/session.dto';
+import { SessionsService } from '../sessions/sessions.service';
+import { WorkerHealthService } from '../workers/worker-health.service';
 import type { SignalingConnection } from './signaling-connection';
 import { messageShapeProblem } from './message-shape';
 import { SignalingExceptionFilter } from './signaling-exception.filter';
@@ -27,10 +27,10 @@ export class SignalingDispatcher {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly routes: SignalingRoutes,
-    private readonly peers: PeersService,
+    private readonly sessions: SessionsService,
     private readonly filter: SignalingExceptionFilter,
     private readonly metrics: MetricsService,
-    private readonly mediasoup: MediasoupService,
+    private readonly health: WorkerHealthService,
   ) {
     const rps = config.limits.requestsPerSecond;
     this.limiter = new RateLimiterMemory({ points: rps, duration: 1 });
@@ -93,10 +93,10 @@ export class SignalingDispatcher {
         const params = this.validated(AuthenticateDto, data);
         conn.authenticating = true;
         try {
-          const { peer, result: authResult } = await this.peers.authenticate(conn, params);
+          const { peer, result: authResult } = await this.sessions.authenticate(conn, params);
           if (!conn.open) {
             // Closed while authenticating: the peer must not outlive its socket (the close handler saw no peer).
-            this.peers.connectionLost(peer, conn, 1006);
+            this.sessions.connectionLost(peer, conn, 1006);
             return;
           }
           conn.peer = peer;
@@ -119,7 +119,7 @@ export class SignalingDispatcher {
       const code = this.fail(conn, id, error, method, peerId);
       this.done(conn, id, method, code, started);
       // Unexpected: maybe a worker that can no longer serve anyone. Find out now, not at the next periodic check.
-      if (code === 'internal') void this.mediasoup.probeWorkers(`${method}() failed unexpectedly`);
+      if (code === 'internal') void this.health.probeWorkers(`${method}() failed unexpectedly`);
     }
   }
 

@@ -17,11 +17,14 @@ import {
   SetConsumerPriorityDto,
   TransportRefDto,
 } from '../media/dto/media.dto';
-import { MediaService } from '../media/media.service';
-import { ChangeDisplayNameDto, EmptyDto, JoinDto } from '../peers/dto/peer.dto';
+import { DataChannelsService } from '../media/data-channels.service';
+import { ProducersService } from '../media/producers.service';
+import { SubscriptionsService } from '../media/subscriptions.service';
+import { TransportsService } from '../media/transports.service';
 import type { Peer } from '../peers/peer';
-import { PeersService } from '../peers/peers.service';
 import { GetRouterRtpCapabilitiesDto } from '../rooms/dto/room.dto';
+import { ChangeDisplayNameDto, EmptyDto, JoinDto } from '../sessions/dto/session.dto';
+import { SessionsService } from '../sessions/sessions.service';
 
 /** Methods served once authenticated; `authenticate` itself is handled by the dispatcher. */
 export type PeerMethod = Exclude<ClientRequestMethod, 'authenticate'>;
@@ -42,32 +45,40 @@ export type RouteTable = { [M in PeerMethod]: Route<M> };
 export class SignalingRoutes {
   readonly table: RouteTable;
 
-  constructor(peers: PeersService, media: MediaService, chat: ChatService, files: FilesService) {
+  constructor(
+    sessions: SessionsService,
+    transports: TransportsService,
+    producers: ProducersService,
+    subscriptions: SubscriptionsService,
+    data: DataChannelsService,
+    chat: ChatService,
+    files: FilesService,
+  ) {
     this.table = {
-      getRouterRtpCapabilities: { dto: GetRouterRtpCapabilitiesDto, handle: (peer, p) => media.getRouterRtpCapabilities(peer, p) },
-      join: { dto: JoinDto, handle: (peer, p) => peers.join(peer, p) },
-      leave: { dto: EmptyDto, handle: (peer) => peers.leave(peer) },
-      changeDisplayName: { dto: ChangeDisplayNameDto, handle: (peer, p) => peers.changeDisplayName(peer, p) },
+      getRouterRtpCapabilities: { dto: GetRouterRtpCapabilitiesDto, handle: (peer, p) => sessions.getRouterRtpCapabilities(peer, p) },
+      join: { dto: JoinDto, handle: (peer, p) => sessions.join(peer, p) },
+      leave: { dto: EmptyDto, handle: (peer) => sessions.leave(peer) },
+      changeDisplayName: { dto: ChangeDisplayNameDto, handle: (peer, p) => sessions.changeDisplayName(peer, p) },
 
-      createWebRtcTransport: { dto: CreateWebRtcTransportDto, handle: (peer, p) => media.createWebRtcTransport(peer, p) },
-      connectWebRtcTransport: { dto: ConnectWebRtcTransportDto, handle: (peer, p) => media.connectWebRtcTransport(peer, p) },
-      restartIce: { dto: TransportRefDto, handle: (peer, p) => media.restartIce(peer, p) },
-      produce: { dto: ProduceDto, handle: (peer, p) => media.produce(peer, p) },
-      closeProducer: { dto: ProducerRefDto, handle: (peer, p) => media.closeProducer(peer, p) },
-      pauseProducer: { dto: ProducerRefDto, handle: (peer, p) => media.pauseProducer(peer, p) },
-      resumeProducer: { dto: ProducerRefDto, handle: (peer, p) => media.resumeProducer(peer, p) },
-      pauseConsumer: { dto: ConsumerRefDto, handle: (peer, p) => media.pauseConsumer(peer, p) },
-      resumeConsumer: { dto: ConsumerRefDto, handle: (peer, p) => media.resumeConsumer(peer, p) },
-      setConsumerPreferredLayers: { dto: SetConsumerPreferredLayersDto, handle: (peer, p) => media.setConsumerPreferredLayers(peer, p) },
-      setConsumerPriority: { dto: SetConsumerPriorityDto, handle: (peer, p) => media.setConsumerPriority(peer, p) },
-      requestConsumerKeyFrame: { dto: ConsumerRefDto, handle: (peer, p) => media.requestConsumerKeyFrame(peer, p) },
-      produceData: { dto: ProduceDataDto, handle: (peer, p) => media.produceData(peer, p) },
-      closeDataProducer: { dto: DataProducerRefDto, handle: (peer, p) => media.closeDataProducer(peer, p) },
-      getTransportStats: { dto: TransportRefDto, handle: (peer, p) => media.getTransportStats(peer, p) },
-      getProducerStats: { dto: ProducerRefDto, handle: (peer, p) => media.getProducerStats(peer, p) },
-      getConsumerStats: { dto: ConsumerRefDto, handle: (peer, p) => media.getConsumerStats(peer, p) },
-      getDataProducerStats: { dto: DataProducerRefDto, handle: (peer, p) => media.getDataProducerStats(peer, p) },
-      getDataConsumerStats: { dto: DataConsumerRefDto, handle: (peer, p) => media.getDataConsumerStats(peer, p) },
+      createWebRtcTransport: { dto: CreateWebRtcTransportDto, handle: (peer, p) => transports.createWebRtcTransport(peer, p) },
+      connectWebRtcTransport: { dto: ConnectWebRtcTransportDto, handle: (peer, p) => transports.connectWebRtcTransport(peer, p) },
+      restartIce: { dto: TransportRefDto, handle: (peer, p) => transports.restartIce(peer, p) },
+      produce: { dto: ProduceDto, handle: (peer, p) => producers.produce(peer, p) },
+      closeProducer: { dto: ProducerRefDto, handle: (peer, p) => producers.closeProducer(peer, p) },
+      pauseProducer: { dto: ProducerRefDto, handle: (peer, p) => producers.pauseProducer(peer, p) },
+      resumeProducer: { dto: ProducerRefDto, handle: (peer, p) => producers.resumeProducer(peer, p) },
+      pauseConsumer: { dto: ConsumerRefDto, handle: (peer, p) => subscriptions.pauseConsumer(peer, p) },
+      resumeConsumer: { dto: ConsumerRefDto, handle: (peer, p) => subscriptions.resumeConsumer(peer, p) },
+      setConsumerPreferredLayers: { dto: SetConsumerPreferredLayersDto, handle: (peer, p) => subscriptions.setConsumerPreferredLayers(peer, p) },
+      setConsumerPriority: { dto: SetConsumerPriorityDto, handle: (peer, p) => subscriptions.setConsumerPriority(peer, p) },
+      requestConsumerKeyFrame: { dto: ConsumerRefDto, handle: (peer, p) => subscriptions.requestConsumerKeyFrame(peer, p) },
+      produceData: { dto: ProduceDataDto, handle: (peer, p) => data.produceData(peer, p) },
+      closeDataProducer: { dto: DataProducerRefDto, handle: (peer, p) => data.closeDataProducer(peer, p) },
+      getTransportStats: { dto: TransportRefDto, handle: (peer, p) => transports.getTransportStats(peer, p) },
+      getProducerStats: { dto: ProducerRefDto, handle: (peer, p) => producers.getProducerStats(peer, p) },
+      getConsumerStats: { dto: ConsumerRefDto, handle: (peer, p) => subscriptions.getConsumerStats(peer, p) },
+      getDataProducerStats: { dto: DataProducerRefDto, handle: (peer, p) => data.getDataProducerStats(peer, p) },
+      getDataConsumerStats: { dto: DataConsumerRefDto, handle: (peer, p) => data.getDataConsumerStats(peer, p) },
 
       chatMessage: { dto: ChatMessageDto, handle: (peer, p) => chat.send(peer, p) },
 

@@ -5,7 +5,7 @@ import { CLOSE_CODES, SIGNALING_PATH } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MetricsService } from '../metrics/metrics.service';
-import { PeersService } from '../peers/peers.service';
+import { SessionsService } from '../sessions/sessions.service';
 import { SignalingConnection } from './signaling-connection';
 import { SignalingDispatcher } from './signaling-dispatcher';
 
@@ -28,7 +28,7 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dispatcher: SignalingDispatcher,
-    private readonly peers: PeersService,
+    private readonly sessions: SessionsService,
     private readonly shutdown: ShutdownState,
     private readonly metrics: MetricsService,
   ) {}
@@ -74,7 +74,7 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
       // Whatever one peer's clean-up throws stays with it: never another peer, never the process.
       try {
         conn.failPending();
-        if (conn.peer) this.peers.connectionLost(conn.peer, conn, code);
+        if (conn.peer) this.sessions.connectionLost(conn.peer, conn, code);
       } catch (error) {
         this.logger.error({ conn: conn.id, peer: conn.peer?.id }, `clean-up after close failed | conn=${conn.id} error=${(error as Error).stack}`);
       }
@@ -110,7 +110,7 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
   }
 
   private peersInRooms(): number {
-    return this.peers.all().filter((p) => !p.closed && p.roomId !== null).length;
+    return this.sessions.all().filter((p) => !p.closed && p.roomId !== null).length;
   }
 
   /** Open connections (health output, tests). */

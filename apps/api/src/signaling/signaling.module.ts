@@ -3,14 +3,14 @@ import { ChatModule } from '../chat/chat.module';
 import { FilesModule } from '../files/files.module';
 import { MediaModule } from '../media/media.module';
 import { MetricsModule } from '../metrics/metrics.module';
-import { PeersModule } from '../peers/peers.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { SignalingDispatcher } from './signaling-dispatcher';
 import { SignalingExceptionFilter } from './signaling-exception.filter';
 import { SignalingGateway } from './signaling.gateway';
 import { SignalingRoutes } from './signaling-routes';
 
 @Module({
-  imports: [PeersModule, MediaModule, ChatModule, FilesModule, MetricsModule],
+  imports: [SessionsModule, MediaModule, ChatModule, FilesModule, MetricsModule],
   providers: [SignalingGateway, SignalingDispatcher, SignalingRoutes, SignalingExceptionFilter],
   exports: [SignalingGateway],
 })

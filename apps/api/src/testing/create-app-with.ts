@@ -1,9 +1,9 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { MEDIASOUP_API, type MediasoupApiSource } from '../../media/mediasoup-api';
-import { AppModule } from '../app.module';
-import { configureApp } from '../configure-app';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { MEDIASOUP_API, type MediasoupApiSource } from '../workers/mediasoup-api';
+import { AppModule } from '../app/app.module';
+import { configureApp } from '../app/configure-app';
 
 /**
  * The API's AppModule, configured as main.ts configures it, but with a given

@@ -12,7 +12,7 @@ export interface MediasoupApi {
   kill(worker: Worker): void;
 }
 
-/** Where MediasoupService gets mediasoup from: the real package, or a test double. */
+/** Where WorkerPoolService gets mediasoup from: the real package, or a test double. */
 export interface MediasoupApiSource {
   /** Which worker binary would run (or why none). */
   resolve(): WorkerBinResolution;

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { SignalingError } from '@confer/signaling-contracts';
-import type { ActiveSpeakerObserver, Router, WebRtcServer, Worker } from 'mediasoup/types';
+import type { AppData, Router, RouterOptions, WebRtcServer, Worker } from 'mediasoup/types';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { ROUTER_MEDIA_CODECS } from './media-codecs';
-import { MEDIASOUP_API, type MediasoupApi, type MediasoupApiSource } from './mediasoup-api';
 import { WORKER_PLACEMENT, type WorkerPlacement } from '../policies/worker-placement';
+import { MEDIASOUP_API, type MediasoupApi, type MediasoupApiSource } from './mediasoup-api';
 import type { WorkerBinResolution } from './worker-bin';
 
 /** One worker of the pool and, when WEBRTC_SERVER_PORT is set, its WebRtcServer. */
@@ -15,27 +14,16 @@ export interface WorkerEntry {
   routers: number;
 }
 
-/** A router of a room and the worker (and WebRtcServer) it runs on. */
-export interface RouterSlot {
-  router: Router;
-  webRtcServer?: WebRtcServer;
-  workerIndex: number;
-}
-
-/** A room's main router (producers, observers, consumers until the pipe threshold) and its active speaker observer. */
-export interface RoomMedia extends RouterSlot {
-  activeSpeakerObserver: ActiveSpeakerObserver;
-}
-
 /**
- * Owns the mediasoup worker pool and creates one main router per room (plus, past
- * ROOM_PIPE_CONSUMER_THRESHOLD, piped routers on other workers). When no worker
- * binary exists the server still runs (chat, files) and every media request is
- * answered `media_unavailable` with the advice from `howToSupply()`.
+ * Owns the mediasoup worker pool: starts MEDIASOUP_NUM_WORKERS workers, replaces
+ * one that dies, reaps them all at shutdown, and places new routers on them
+ * through the {@link WorkerPlacement} policy. When no worker binary exists the
+ * server still runs (chat, files) and every media request is answered
+ * `media_unavailable`. Probing and quiet closes are {@link WorkerHealthService}'s.
  */
 @Injectable()
-export class MediasoupService implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(MediasoupService.name);
+export class WorkerPoolService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(WorkerPoolService.name);
   private readonly workers: WorkerEntry[] = [];
   private readonly workerDiedListeners = new Set<(index: number) => void>();
   private api: MediasoupApi | null = null;
@@ -46,10 +34,6 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
   /** Consumers per worker index, supplied by RoomsService (it knows the peers). */
   private consumerCount: (workerIndex: number) => number = () => 0;
   private resolution: WorkerBinResolution = { path: null, source: 'none', detail: 'not initialised' };
-  private probing: Promise<void> | null = null;
-  private probeTimer: NodeJS.Timeout | null = null;
-  /** Workers killed because their channel stopped working (metrics, tests). */
-  private killed = 0;
   private unavailableReason: string | null = 'media not initialised';
 
   constructor(
@@ -69,9 +53,6 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
       this.api = await this.source.load(this.resolution);
       for (let index = 0; index < this.config.media.numWorkers; index++) await this.startWorker(index);
       this.unavailableReason = null;
-      // A channel can also be broken by a path no request reports (an event handler): look regularly.
-      this.probeTimer = setInterval(() => void this.probeWorkers('periodic check'), WORKER_PROBE_INTERVAL_MS);
-      this.probeTimer.unref();
       this.logger.log(`init() | ${this.workers.length} worker(s), mediasoup ${this.api.version}, worker ${this.resolution.detail}`);
     } catch (error) {
       this.unavailableReason = `mediasoup worker ${this.resolution.path} failed to start: ${(error as Error).message}`;
@@ -118,14 +99,22 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     return this.workers.filter((w) => !w.worker.closed).length;
   }
 
-  /** Workers killed since start because they stopped answering or their channel broke. */
-  get workersKilled(): number {
-    return this.killed;
+  /** True once the module is shutting down (no probes, no replacements). */
+  get isClosing(): boolean {
+    return this.closing;
   }
 
   /** Workers that died since start (metrics). */
   get workerDeaths(): number {
     return this.deaths;
+  }
+
+  /**
+   * Ends a worker's process at once (SIGKILL) when it cannot be closed through
+   * its channel; mediasoup then reports it `died` and it is replaced.
+   */
+  kill(entry: WorkerEntry): void {
+    this.api?.kill(entry.worker);
   }
 
   /** Lets the owner of the peers report consumers per worker, for placement. */
@@ -145,46 +134,25 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     return () => this.workerDiedListeners.delete(listener);
   }
 
-  /** A router (and its active speaker observer) for a new room, on the least loaded worker. */
-  async createRoomMedia(roomId: string): Promise<RoomMedia> {
-    this.assertAvailable();
-    const entry = await this.pickWorker(roomId);
-    const router = await entry.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { roomId } });
-    try {
-      const activeSpeakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
-      entry.routers++;
-      router.observer.once('close', () => entry.routers--);
-      this.logger.debug(`createRoomMedia() | room=${roomId} worker=${entry.index} router=${router.id}`);
-      return { router, activeSpeakerObserver, webRtcServer: entry.webRtcServer, workerIndex: entry.index };
-    } catch (error) {
-      this.closeQuietly(router);
-      throw error;
-    }
+  /**
+   * Creates a router on `entry`'s worker and counts it there until it closes
+   * (placement reads the count).
+   */
+  async createRouter(entry: WorkerEntry, options: RouterOptions<AppData>): Promise<Router> {
+    const router = await entry.worker.createRouter(options);
+    entry.routers++;
+    router.observer.once('close', () => entry.routers--);
+    return router;
   }
 
   /**
    * The least loaded live worker other than `exceptIndex`, for a room's extra
    * (piped) router; null when there is no other live worker.
    */
-  pickOtherWorker(exceptIndex: number, roomId = ''): number | null {
+  pickOtherWorker(exceptIndex: number, roomId = ''): WorkerEntry | null {
     const others = this.workers.filter((w) => !w.worker.closed && w.index !== exceptIndex);
     if (others.length === 0) return null;
-    return this.place(others, roomId, 'pipe').index;
-  }
-
-  /**
-   * An extra router for `roomId` on worker `workerIndex`: it carries receive
-   * transports only, the producers are piped to it from the room's main router.
-   */
-  async createPipeRouter(roomId: string, workerIndex: number): Promise<RouterSlot> {
-    this.assertAvailable();
-    const entry = this.workers.find((w) => w.index === workerIndex && !w.worker.closed);
-    if (!entry) throw new SignalingError('media_unavailable', `mediasoup worker ${workerIndex} is not live`);
-    const router = await entry.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS, appData: { roomId, pipe: true } });
-    entry.routers++;
-    router.observer.once('close', () => entry.routers--);
-    this.logger.log(`createPipeRouter() | room=${roomId} worker=${entry.index} router=${router.id} routersPerWorker=${this.routersPerWorker()}`);
-    return { router, webRtcServer: entry.webRtcServer, workerIndex: entry.index };
+    return this.place(others, roomId, 'pipe');
   }
 
   /** `index:routers` for every live worker, for log lines. */
@@ -197,7 +165,8 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
    * the pool. When every worker died, waits for a replacement rather than
    * failing the rooms being re-created after a `mediaReset`.
    */
-  private async pickWorker(roomId: string): Promise<WorkerEntry> {
+  async pickWorker(roomId: string): Promise<WorkerEntry> {
+    this.assertAvailable();
     let live = this.workers.filter((w) => !w.worker.closed);
     if (live.length === 0 && this.replacing.size > 0) {
       await Promise.allSettled([...this.replacing.values()]);
@@ -230,7 +199,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
     // call at the start of the graceful drain; the drain closes them at its end.
     for (const listener of process.listeners('SIGTERM')) if (!before.has(listener)) process.removeListener('SIGTERM', listener);
     if (this.closing) {
-      this.closeQuietly(worker);
+      await closeAndReap(worker, (w) => api.kill(w));
       return;
     }
     const entry: WorkerEntry = { index, worker, routers: 0 };
@@ -246,7 +215,7 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
         });
       } catch (error) {
         // Not in the pool yet, so nothing else would ever close it.
-        this.closeQuietly(worker);
+        await closeAndReap(worker, (w) => api.kill(w));
         throw error;
       }
     }
@@ -286,80 +255,13 @@ export class MediasoupService implements OnModuleInit, OnModuleDestroy {
    * find the RTC ports still taken). One that ignores the close is killed.
    */
   private async closeWorkers(): Promise<void> {
-    if (this.probeTimer) clearInterval(this.probeTimer);
-    this.probeTimer = null;
     const api = this.api;
     await Promise.all(this.workers.splice(0).map((entry) => closeAndReap(entry.worker, (w) => api?.kill(w))));
-  }
-
-  /**
-   * Closes a mediasoup object without letting an exception out: on a worker
-   * whose channel is poisoned, close() throws synchronously (it builds its
-   * request first). The failure is logged and the workers are probed, so a
-   * poisoned one is replaced instead of failing every peer's requests.
-   */
-  closeQuietly(object: { close(): void; closed: boolean; id?: string }): void {
-    if (object.closed) return;
-    try {
-      object.close();
-    } catch (error) {
-      this.logger.error(`close() threw | object=${object.id ?? '-'} error=${(error as Error).message}`);
-      this.probeWorkers('a close() threw');
-    }
-  }
-
-  /**
-   * Asks every live worker a cheap question (getResourceUsage). A worker whose
-   * request cannot even be built (poisoned channel: an earlier request threw
-   * half-way through serialization) or that does not answer within
-   * WORKER_PROBE_TIMEOUT_MS is killed: mediasoup reports it `died`, it is
-   * replaced and its rooms get `mediaReset`, as after a crash. Concurrent calls
-   * share one probe.
-   */
-  probeWorkers(reason: string): Promise<void> {
-    if (this.probing) return this.probing;
-    const api = this.api;
-    if (!api || this.closing) return Promise.resolve();
-    this.probing = (async () => {
-      await Promise.all(
-        this.workers
-          .filter((w) => !w.worker.closed)
-          .map(async (entry) => {
-            let problem: string | null = null;
-            try {
-              const answered = entry.worker.getResourceUsage().then(() => 'ok' as const);
-              // Twice: when our own event loop was blocked past the first deadline, the answer is
-              // already queued and arrives right after it; only a worker that really is silent fails both.
-              for (let round = 0; round < 2 && problem === null; round++) {
-                let timer: NodeJS.Timeout | undefined;
-                const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), WORKER_PROBE_TIMEOUT_MS)));
-                const outcome = await Promise.race([answered, late]);
-                clearTimeout(timer);
-                if (outcome === 'ok') break;
-                if (round === 1) problem = `no answer within ${2 * WORKER_PROBE_TIMEOUT_MS} ms`;
-              }
-            } catch (error) {
-              if (!entry.worker.closed) problem = (error as Error).message;
-            }
-            if (problem === null || entry.worker.closed || this.closing) return;
-            this.logger.error(`worker unusable, killing it | index=${entry.index} pid=${entry.worker.pid} reason=${reason} problem=${problem}`);
-            this.killed++;
-            api.kill(entry.worker);
-          }),
-      );
-    })().finally(() => {
-      this.probing = null;
-    });
-    return this.probing;
   }
 }
 
 /** How long a closed worker gets to exit before it is killed. */
 const WORKER_EXIT_GRACE_MS = 2000;
-/** How often every worker is probed (see probeWorkers()). */
-const WORKER_PROBE_INTERVAL_MS = 5000;
-/** How long a probe waits for a worker's answer. */
-const WORKER_PROBE_TIMEOUT_MS = 3000;
 
 async function closeAndReap(worker: Worker, kill: (worker: Worker) => void): Promise<void> {
   worker.removeAllListeners('died');

@@ -1,6 +1,6 @@
-import { FakeMediasoup, fakeMediasoupSource } from '../../src/media/testing/fake-mediasoup';
-import { MEDIASOUP_API, realMediasoup, type MediasoupApiSource } from '../../src/media/mediasoup-api';
-import { resolveWorkerBin } from '../../src/media/worker-bin';
+import { FakeMediasoup, fakeMediasoupSource } from '../../src/testing/mediasoup-double';
+import { MEDIASOUP_API, realMediasoup, type MediasoupApiSource } from '../../src/workers/mediasoup-api';
+import { resolveWorkerBin } from '../../src/workers/worker-bin';
 
 export { MEDIASOUP_API };
 

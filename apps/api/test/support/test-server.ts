@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createAppWith } from '../../src/app/testing/create-app-with';
+import { createAppWith } from '../../src/testing/create-app-with';
 import { AuthService, type ConferClaims } from '../../src/auth/auth.service';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
-import { MediasoupService } from '../../src/media/mediasoup.service';
-import { howToSupply } from '../../src/media/worker-bin';
-import type { FakeCounts, FakeMediasoup } from '../../src/media/testing/fake-mediasoup';
-import { PeersService } from '../../src/peers/peers.service';
+import { WorkerPoolService } from '../../src/workers/worker-pool.service';
+import { howToSupply } from '../../src/workers/worker-bin';
+import type { FakeCounts, FakeMediasoup } from '../../src/testing/mediasoup-double';
+import { SessionsService } from '../../src/sessions/sessions.service';
 import { RoomsService } from '../../src/rooms/rooms.service';
 import { FilesService } from '../../src/files/files.service';
 import type { Backend } from './backends';
@@ -79,13 +79,13 @@ export class TestServer {
     return this.app.get(RoomsService);
   }
 
-  get peers(): PeersService {
-    return this.app.get(PeersService);
+  get peers(): SessionsService {
+    return this.app.get(SessionsService);
   }
 
   async leftovers(): Promise<Leftovers> {
     let routers = 0;
-    for (const entry of this.app.get(MediasoupService).workerEntries) routers += (await entry.worker.dump()).routerIds.length;
+    for (const entry of this.app.get(WorkerPoolService).workerEntries) routers += (await entry.worker.dump()).routerIds.length;
     return {
       rooms: this.rooms.all().length,
       peers: this.peers.all().length,
@@ -102,7 +102,7 @@ export class TestServer {
    */
   async mediaObjects(): Promise<{ routers: number; transports: number; producers: number; consumers: number; dataProducers: number; dataConsumers: number }> {
     const counts = { routers: 0, transports: 0, producers: 0, consumers: 0, dataProducers: 0, dataConsumers: 0 };
-    for (const entry of this.app.get(MediasoupService).workerEntries) counts.routers += (await entry.worker.dump()).routerIds.length;
+    for (const entry of this.app.get(WorkerPoolService).workerEntries) counts.routers += (await entry.worker.dump()).routerIds.length;
     for (const room of this.rooms.all()) {
       const routers = [room.media?.router, ...(await Promise.all([...room.extraRouters.values()].map((p) => p.then((s) => s.router, () => undefined))))];
       for (const router of routers) {

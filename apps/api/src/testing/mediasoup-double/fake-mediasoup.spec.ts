@@ -1,10 +1,10 @@
 import type { Consumer, Producer, Router, RtpCapabilities, WebRtcTransport, Worker } from 'mediasoup/types';
 import type { RtpParameters as WireRtpParameters } from '@confer/signaling-contracts';
-import { ROUTER_MEDIA_CODECS } from '../media-codecs';
-import { realMediasoup, type MediasoupApi } from '../mediasoup-api';
-import { resolveWorkerBin } from '../worker-bin';
-import { FakeMediasoup } from './fake-mediasoup';
 import { sendRtpParameters } from '../../../test/support/rtp';
+import { ROUTER_MEDIA_CODECS } from '../../rooms/media-codecs';
+import { realMediasoup, type MediasoupApi } from '../../workers/mediasoup-api';
+import { resolveWorkerBin } from '../../workers/worker-bin';
+import { FakeMediasoup } from './fake-mediasoup';
 
 // The double's contract: behave like mediasoup wherever Confer depends on it.
 // Each case runs against the double and, when a worker exists, the real thing.

@@ -1,0 +1,140 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Empty, ProducerAppData, RtpParameters, SetConsumerPreferredLayersParams, StatsResult } from '@confer/signaling-contracts';
+import type { Consumer, Producer, RtpCapabilities } from 'mediasoup/types';
+import type { Peer } from '../peers/peer';
+import type { Room } from '../rooms/room';
+import { RouterPipeService } from '../rooms/router-pipe.service';
+import { DataChannelsService } from './data-channels.service';
+import { MediaAccessService } from './media-access.service';
+
+/**
+ * Consumer fan-out: every joined peer with a recv transport consumes every
+ * producer of the others, created here (never by the client) when a producer
+ * appears, when a peer joins or creates its recv transport, and again after a
+ * resumed session. Also the client's controls of its own consumers.
+ */
+@Injectable()
+export class SubscriptionsService {
+  private readonly logger = new Logger(SubscriptionsService.name);
+
+  constructor(
+    private readonly access: MediaAccessService,
+    private readonly pipes: RouterPipeService,
+    private readonly dataChannels: DataChannelsService,
+  ) {}
+
+  /** After `join`, a recv transport or a resume: consume every producer and data producer already in the room. */
+  async consumeAll(peer: Peer): Promise<void> {
+    const room = this.access.currentRoom(peer);
+    if (!room || !peer.joined) return;
+    const work: Promise<void>[] = [];
+    for (const other of room.joinedPeers(peer)) {
+      for (const producer of other.producers.values()) work.push(this.createConsumer(peer, other, producer));
+      for (const dataProducer of other.dataProducers.values()) work.push(this.dataChannels.createDataConsumer(peer, other, dataProducer));
+    }
+    await Promise.all(work);
+  }
+
+  /** A new producer of `producerPeer` in `room`: every other joined peer consumes it. */
+  fanOut(room: Room, producerPeer: Peer, producer: Producer): void {
+    for (const other of room.joinedPeers(producerPeer)) void this.createConsumer(other, producerPeer, producer);
+  }
+
+  /**
+   * Creates `consumerPeer`'s consumer of `producer`, paused, and resumes it only
+   * once the client answered `newConsumer`: a consumer resumed earlier would send
+   * RTP before the client's consumer exists, and the first key frame would be lost.
+   */
+  createConsumer(consumerPeer: Peer, producerPeer: Peer, producer: Producer): Promise<void> {
+    // Runs detached from any request: nothing it throws may escape (an unhandled rejection ends the process).
+    return this.consume(consumerPeer, producerPeer, producer).catch((error: Error) => {
+      this.logger.error(`createConsumer() failed | peer=${consumerPeer.id} producer=${producer.id} error=${error.stack}`);
+      this.access.probeWorkers('a consumer could not be created');
+    });
+  }
+
+  async pauseConsumer(peer: Peer, { consumerId }: { consumerId: string }): Promise<Empty> {
+    await this.access.owned(peer, 'consumers', consumerId).pause();
+    return {};
+  }
+
+  async resumeConsumer(peer: Peer, { consumerId }: { consumerId: string }): Promise<Empty> {
+    await this.access.owned(peer, 'consumers', consumerId).resume();
+    return {};
+  }
+
+  async setConsumerPreferredLayers(peer: Peer, { consumerId, spatialLayer, temporalLayer }: SetConsumerPreferredLayersParams): Promise<Empty> {
+    await this.access.owned(peer, 'consumers', consumerId).setPreferredLayers({ spatialLayer, temporalLayer });
+    return {};
+  }
+
+  async setConsumerPriority(peer: Peer, { consumerId, priority }: { consumerId: string; priority: number }): Promise<Empty> {
+    await this.access.owned(peer, 'consumers', consumerId).setPriority(priority);
+    return {};
+  }
+
+  async requestConsumerKeyFrame(peer: Peer, { consumerId }: { consumerId: string }): Promise<Empty> {
+    await this.access.owned(peer, 'consumers', consumerId).requestKeyFrame();
+    return {};
+  }
+
+  getConsumerStats(peer: Peer, { consumerId }: { consumerId: string }): Promise<StatsResult> {
+    return this.access.statsOf(peer, 'consumers', consumerId);
+  }
+
+  private async consume(consumerPeer: Peer, producerPeer: Peer, producer: Producer): Promise<void> {
+    const rtpCapabilities = consumerPeer.rtpCapabilities as RtpCapabilities | undefined;
+    const transport = consumerPeer.recvTransport();
+    const room = this.access.currentRoom(consumerPeer);
+    if (!rtpCapabilities || !transport || !room || producer.closed) return;
+    if (consumerPeer.consuming.has(producer.id) || [...consumerPeer.consumers.values()].some((c) => c.producerId === producer.id)) return;
+    if (!room.media.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      this.logger.debug(`createConsumer() | cannot consume | peer=${consumerPeer.id} producer=${producer.id}`);
+      return;
+    }
+    consumerPeer.consuming.add(producer.id);
+    let consumer: Consumer;
+    try {
+      // A recv transport on another worker's router consumes the producer piped there.
+      await this.pipes.pipeTo(room, 'producer', producer.id, transport.appData.workerIndex ?? room.media.workerIndex);
+      consumer = await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true, appData: { ...producer.appData, peerId: producerPeer.id } });
+    } catch (error) {
+      this.logger.warn(`createConsumer() failed | peer=${consumerPeer.id} producer=${producer.id} error=${(error as Error).message}`);
+      return;
+    } finally {
+      consumerPeer.consuming.delete(producer.id);
+    }
+    if (consumer.closed || consumerPeer.closed || consumerPeer.roomId !== room.id) {
+      this.access.closeQuietly(consumer);
+      return;
+    }
+    consumerPeer.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => consumerPeer.consumers.delete(consumer.id));
+    const notify = consumerPeer.channel.notify.bind(consumerPeer.channel);
+    consumer.on('producerclose', () => notify('consumerClosed', { consumerId: consumer.id }));
+    consumer.on('producerpause', () => notify('consumerPaused', { consumerId: consumer.id }));
+    consumer.on('producerresume', () => notify('consumerResumed', { consumerId: consumer.id }));
+    consumer.on('score', (score) => notify('consumerScore', { consumerId: consumer.id, score }));
+    consumer.on('layerschange', (layers) => notify('consumerLayersChanged', { consumerId: consumer.id, layers: layers ?? null }));
+    try {
+      await consumerPeer.channel.request('newConsumer', {
+        peerId: producerPeer.id,
+        producerId: producer.id,
+        id: consumer.id,
+        kind: consumer.kind,
+        rtpParameters: consumer.rtpParameters as RtpParameters,
+        type: consumer.type,
+        appData: producer.appData as ProducerAppData,
+        producerPaused: consumer.producerPaused,
+      });
+      if (!consumer.closed) await consumer.resume();
+      this.logger.debug(`createConsumer() | peer=${consumerPeer.id} consumer=${consumer.id} kind=${consumer.kind} resumed`);
+    } catch (error) {
+      this.logger.warn(`newConsumer not accepted | peer=${consumerPeer.id} consumer=${consumer.id} error=${(error as Error).message}`);
+      if (!consumer.closed) {
+        this.access.closeQuietly(consumer);
+        notify('consumerClosed', { consumerId: consumer.id });
+      }
+    }
+  }
+}
