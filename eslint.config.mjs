@@ -3,6 +3,19 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+const mediasoupEntryPoints = { group: ['mediasoup/node/*', 'mediasoup-client/lib/*'], message: 'Import public entry points only (mediasoup/types, mediasoup-client/types).' };
+
+/** apps/api/src's layers (apps/api/README.md): a folder may not import the folders above it. */
+const apiLayer = (folder, above) => ({
+  files: [`apps/api/src/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      { patterns: [mediasoupEntryPoints, { group: above.map((f) => `**/${f}/*`), message: `${folder}/ is below ${above.join(', ')}: import downwards only.` }] },
+    ],
+  },
+});
+
 export default [
   { ignores: ['**/dist', '**/node_modules', '**/.angular', '**/tmp', '**/coverage', '.tools/**', '.nx/**'] },
   ...nx.configs['flat/base'],
@@ -48,10 +61,16 @@ export default [
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['mediasoup/node/*', 'mediasoup-client/lib/*'], message: 'Import public entry points only (mediasoup/types, mediasoup-client/types).' }] },
+        { patterns: [mediasoupEntryPoints] },
       ],
     },
   },
+  // workers → rooms → media → sessions → signaling; peers/ (plain classes) is below rooms.
+  apiLayer('workers', ['peers', 'rooms', 'media', 'sessions', 'signaling']),
+  apiLayer('peers', ['workers', 'rooms', 'media', 'sessions', 'signaling']),
+  apiLayer('rooms', ['media', 'sessions', 'signaling']),
+  apiLayer('media', ['sessions', 'signaling']),
+  apiLayer('sessions', ['signaling']),
   {
     // Per-project jest configs share the workspace preset by relative path.
     files: ['**/jest.config.ts'],
