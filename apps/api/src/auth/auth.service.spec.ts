@@ -9,14 +9,22 @@ describe('AuthService', () => {
   describe('HS256', () => {
     const auth = new AuthService(loadConfig({ JWT_SECRET: 'hs256-secret-0123456789', JWT_ISSUER: 'portal', JWT_AUDIENCE: 'confer' }), new DefaultIdentityMapper());
 
-    it('reads subject, name, rooms and grants; absent grants are false', async () => {
+    it('reads subject, name, rooms and grants; absent grants are false; no role claim: participant', async () => {
       const token = await auth.sign({ sub: 'u1', name: 'Ada', rooms: ['r1', 'r2'], grants: { canPublish: true } });
       expect(await auth.verify(token)).toEqual({
         subject: 'u1',
         displayName: 'Ada',
         rooms: ['r1', 'r2'],
-        grants: { canPublish: true, canSubscribe: false, canPublishData: false, roomAdmin: false },
+        grants: { canPublish: true, canSubscribe: false, canPublishData: false, roomAdmin: false, canBypassLobby: false },
+        role: 'participant',
       });
+    });
+
+    it('reads the role claim; without it roomAdmin makes a host; an unknown role is a participant', async () => {
+      expect(await auth.verify(await auth.sign({ sub: 'm', role: 'moderator' }))).toMatchObject({ role: 'moderator' });
+      expect(await auth.verify(await auth.sign({ sub: 'v', role: 'viewer', grants: { canBypassLobby: true } }))).toMatchObject({ role: 'viewer', grants: { canBypassLobby: true } });
+      expect(await auth.verify(await auth.sign({ sub: 'h', grants: { roomAdmin: true } }))).toMatchObject({ role: 'host' });
+      expect(await auth.verify(await auth.sign({ sub: 'x', role: 'emperor' as never }))).toMatchObject({ role: 'participant' });
     });
 
     it('checks issuer and audience', async () => {

@@ -26,6 +26,9 @@ export interface AuditEntry {
 export interface AuditRecord extends AuditEntry {
   id: string;
   at: string;
+  roomId: string | null;
+  target: string | null;
+  detail: Record<string, unknown>;
 }
 
 export interface AuditQuery extends PageRequest {

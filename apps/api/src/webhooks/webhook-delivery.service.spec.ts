@@ -21,7 +21,10 @@ class Receiver {
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
       req.on('end', () => {
         const status = this.script.shift() ?? 204;
-        if (status === 0) return req.socket.destroy();
+        if (status === 0) {
+          req.socket.destroy();
+          return;
+        }
         this.received.push({ payload: JSON.parse(body) as WebhookPayload, headers: req.headers, verdict: verifyWebhook(SECRET, body, req.headers['confer-signature'] as string) });
         res.writeHead(status).end();
       });
