@@ -35,7 +35,7 @@ export const SIGNALING_URL = new InjectionToken<string>('confer.SIGNALING_URL', 
 
 /** Timing of the signaling client. All in milliseconds. */
 export interface SignalingOptions {
-  /** A request not answered within this is rejected with `SignalingError('timeout')`. */
+  /** A request not answered within this is rejected with `RequestTimeoutError`. */
   requestTimeoutMs: number;
   /** First reconnection delay; doubles on each failed attempt (with ±30 % jitter). */
   reconnectBaseDelayMs: number;
