@@ -168,6 +168,8 @@ export async function startApi(options: { port?: number; secret?: string; devTok
       DEV_TOKENS: options.devTokens === false ? 'false' : 'true',
       ...(options.devTokens === false ? { NODE_ENV: 'production', MEDIASOUP_NUM_WORKERS: '1' } : {}),
       JWT_SECRET: secret,
+      // Each run starts from an empty meeting history (and two servers never share one embedded database).
+      DATABASE_URL: 'memory:',
       WEB_ROOT,
       RTC_LISTEN_IP: '127.0.0.1',
       RTC_ANNOUNCED_ADDRESS: '127.0.0.1',
