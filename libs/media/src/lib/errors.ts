@@ -1,3 +1,5 @@
+import type { Permissions } from '@confer/signaling-contracts';
+
 /*
  * Errors the SDK raises itself. A server's answer stays a `SignalingError` with its
  * wire `code`; what happens on this side (a dropped socket, a request nobody answered,
@@ -86,5 +88,49 @@ export class MediaPermissionError extends Error {
       unknown: `The ${device} could not be started: ${(error as Error)?.message ?? String(error)}`,
     };
     return new MediaPermissionError(reason, device, text[reason]);
+  }
+}
+
+/**
+ * What a {@link PermissionDeniedError} refers to: one of the room's permissions
+ * (`publishAudio`, `publishVideo`…), or `moderate` for the moderator's acts.
+ */
+export type DeniedPermission = keyof Permissions | 'moderate';
+
+/**
+ * This peer may not do that right now: a moderator took the permission away (a
+ * hard mute), the role does not include it (a viewer producing), or a moderation
+ * act by someone who is not a moderator. Said before anything is captured or asked
+ * of the server; a moderator may give the permission back (`permissionsChanged`).
+ */
+export class PermissionDeniedError extends Error {
+  override readonly name = 'PermissionDeniedError';
+
+  constructor(
+    readonly permission: DeniedPermission,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * How this peer came to be out of the room without leaving:
+ * - `denied`: a moderator did not let it in from the lobby.
+ * - `removed`: a moderator removed it (it cannot come back for a while).
+ * - `ended`: a moderator ended the meeting for everyone.
+ */
+export type ExpulsionKind = 'denied' | 'removed' | 'ended';
+
+/** The session ended because of a moderator (`kind`); `reason` is theirs, `by` their display name (null: the server API). */
+export class ExpelledError extends Error {
+  override readonly name = 'ExpelledError';
+
+  constructor(
+    readonly kind: ExpulsionKind,
+    readonly reason: string,
+    readonly by: string | null,
+  ) {
+    super(kind === 'denied' ? `Not admitted to the meeting: ${reason}` : kind === 'removed' ? `Removed from the meeting: ${reason}` : `The meeting was ended: ${reason}`);
   }
 }

@@ -3,6 +3,8 @@ import {
   SignalingError,
   type AuthenticateResult,
   type ClientRequestMethod,
+  type JoinResult,
+  type PeerInfo,
   type ServerNotificationMethod,
   type ServerNotifications,
   type ServerRequestMethod,
@@ -69,7 +71,14 @@ export class FakeSignalingServer {
   private readonly outcomes = new Map<string, Promise<{ ok: true; data: unknown } | { ok: false; error: ReturnType<SignalingError['toWire']> } | typeof NO_ANSWER>>();
   accepting = true;
   mediaAvailable = true;
-  peers: { id: string; displayName: string; device: { flag: string; name: string } }[] = [];
+  peers: PeerInfo[] = [];
+  /** What `join` answers besides `peers` (a test sets `waiting`, a role, settings). */
+  joinAnswer: Omit<JoinResult, 'peers'> = {
+    waiting: false,
+    self: { role: 'participant', permissions: { publishAudio: true, publishVideo: true, publishScreen: true, chat: true, sendFiles: true } },
+    settings: { lobby: false, locked: false, capacity: 50, participantPermissions: { publishAudio: true, publishVideo: true, publishScreen: true, chat: true, sendFiles: true } },
+    lobby: [],
+  };
   /** ICE parameters of the latest `restartIce` answer. */
   lastIceParameters: unknown = null;
   private readonly handlers = new Map<string, Handler>();
@@ -89,7 +98,8 @@ export class FakeSignalingServer {
       if (!this.mediaAvailable) throw new SignalingError('media_unavailable', 'no worker');
       return { rtpCapabilities: testFakeParameters.generateRouterRtpCapabilities() };
     });
-    this.on('join', () => ({ peers: this.peers }));
+    // Like the API: a peer waiting in the lobby sees nobody.
+    this.on('join', () => ({ peers: this.joinAnswer.waiting ? [] : this.peers, ...this.joinAnswer }));
     this.on('createWebRtcTransport', () => {
       const { id, ...rest } = testFakeParameters.generateTransportRemoteParameters();
       return { transportId: id, ...rest, iceServers: [] };
@@ -105,6 +115,13 @@ export class FakeSignalingServer {
     for (const method of ['connectWebRtcTransport', 'leave', 'closeProducer', 'pauseProducer', 'resumeProducer', 'pauseConsumer', 'resumeConsumer', 'setConsumerPreferredLayers', 'fileAnswer', 'fileChunk', 'fileComplete', 'fileCancel'] as const) {
       this.on(method, () => ({}));
     }
+    for (const method of ['lobbyAdmit', 'lobbyDeny', 'muteParticipant', 'muteAll', 'setPermissions', 'setRole', 'removeParticipant', 'endMeeting'] as const) {
+      this.on(method, () => ({ affected: 1 }));
+    }
+    this.on('updateRoomSettings', (patch: { lobby?: boolean; locked?: boolean }) => {
+      this.joinAnswer = { ...this.joinAnswer, settings: { ...this.joinAnswer.settings, ...patch } };
+      return this.joinAnswer.settings;
+    });
     this.on('restartIce', () => {
       this.lastIceParameters = testFakeParameters.generateTransportRemoteParameters().iceParameters;
       return { iceParameters: this.lastIceParameters };

@@ -1,7 +1,8 @@
-import { SignalingError, type DeviceInfo } from '@confer/signaling-contracts';
+import { SignalingError, type DeviceInfo, type JoinParams, type JoinResult } from '@confer/signaling-contracts';
 import type { Device, RtpCapabilities } from 'mediasoup-client/types';
 import { InvalidStateError } from '../errors';
 import { Logger } from '../util/logger';
+import { LobbyWait } from './lobby-wait';
 import type { JoinOptions } from './media-session.types';
 import type { SessionContext } from './session-context';
 import type { Subscriber } from './subscriber';
@@ -12,6 +13,11 @@ import { SCTP_CAPABILITIES, type TransportManager } from './transport-manager';
  * → `join` (with this peer's capabilities) → recv and send transports. Runs at
  * `join()` and again for every rebuild. Without a media worker on the server it
  * joins without media (`mediaAvailable` false).
+ *
+ * With the room's lobby on, the `join` answer says `waiting`: no peers, no
+ * transports, until a moderator's `lobbyDecision`. Admitted, it sends `join` again
+ * (answered with the room); denied, it throws `ExpelledError('denied')`. A rebuild
+ * of an admitted peer is let straight back in by the server, so it does not wait.
  */
 export class JoinSequence {
   private readonly logger = new Logger('JoinSequence');
@@ -28,13 +34,12 @@ export class JoinSequence {
     if (!auth) throw new InvalidStateError('not authenticated');
     this.subscriber.prepare();
     const device = store.mediaAvailable.value ? await this.loadDevice(options.roomId) : null;
-    const { peers } = await this.context.request('join', {
+    await this.enter({
       roomId: options.roomId,
       displayName: options.displayName,
       device: options.device ?? detectDeviceInfo(device),
       ...(device ? { rtpCapabilities: device.rtpCapabilities, sctpCapabilities: SCTP_CAPABILITIES } : {}),
     });
-    store.peers.set(peers);
     if (!device) {
       this.subscriber.detach(new InvalidStateError('media unavailable'));
       return;
@@ -46,6 +51,34 @@ export class JoinSequence {
     const send = auth.grants.canPublish || auth.grants.canPublishData ? this.transports.create('send') : Promise.resolve();
     const [recvResult, sendResult] = await Promise.allSettled([recv, send]);
     for (const result of [recvResult, sendResult]) if (result.status === 'rejected') throw result.reason;
+  }
+
+  /** Sends `join` until the answer is not `waiting` (admitted from the lobby, or no lobby). */
+  private async enter(params: JoinParams): Promise<JoinResult> {
+    const { signaling, store } = this.context;
+    for (;;) {
+      const wait = new LobbyWait(signaling);
+      let result: JoinResult;
+      try {
+        result = await this.context.request('join', params);
+      } catch (error) {
+        wait.dispose();
+        throw error;
+      }
+      store.applyJoin(result);
+      if (!result.waiting) {
+        wait.dispose();
+        return result;
+      }
+      this.logger.debug(`join() | waiting in the lobby of room=${params.roomId}`);
+      const outcome = await wait.outcome.catch((error: unknown) => {
+        store.waiting.set(false);
+        throw error;
+      });
+      this.logger.debug(`join() | lobby: ${outcome}`);
+      // Forgotten: still waiting, the next `join` puts this peer back in the lobby.
+      if (outcome === 'admitted') store.waiting.set(false);
+    }
   }
 
   /** The Device for the room's router; null (and `mediaAvailable` false) when the server has no media. */

@@ -10,7 +10,7 @@ import { SignalingClient } from '../signaling/signaling-client';
 import type { MediaDevicesLike } from '../tokens';
 import { MediaSession } from './media-session';
 
-const BOB = { id: 'bob', displayName: 'Bob', device: { flag: 'chrome', name: 'Chrome' } };
+const BOB = { id: 'bob', displayName: 'Bob', device: { flag: 'chrome', name: 'Chrome' }, role: 'participant' as const };
 
 describe('MediaSession (mediasoup-client FakeHandler)', () => {
   let server: FakeSignalingServer;
@@ -265,7 +265,7 @@ describe('MediaSession (mediasoup-client FakeHandler)', () => {
     // The track ends while the rebuild has not produced it yet.
     server.on('join', () => {
       old.stop();
-      return { peers: [] };
+      return { ...server.joinAnswer, peers: [] };
     });
     server.notify('mediaReset', { reason: 'worker died' });
     await until(() => server.requests('produce').length === 2 && session.state() === 'joined');

@@ -1,14 +1,24 @@
 import { DestroyRef, Injectable, computed, inject, type Provider, type Signal } from '@angular/core';
-import type { ConsumerLayers, ProducerSource } from '@confer/signaling-contracts';
+import type {
+  ConsumerLayers,
+  ModerationResult,
+  MutableSource,
+  Permissions,
+  ProducerSource,
+  RoomSettings,
+  SetRoleParams,
+  UpdateRoomSettingsParams,
+} from '@confer/signaling-contracts';
 import type { Observable } from 'rxjs';
-import { InvalidStateError } from '../errors';
+import { ExpelledError, InvalidStateError } from '../errors';
 import { ChatService } from '../chat/chat.service';
 import { FileTransferService } from '../files/file-transfer.service';
 import { SignalingClient } from '../signaling/signaling-client';
 import { DEVICE_FACTORY, MEDIA_DEVICES, MEDIA_SESSION_OPTIONS } from '../tokens';
 import { Logger } from '../util/logger';
 import { JoinSequence } from './join-sequence';
-import type { DataMessage, JoinOptions, RemoteConsumer } from './media-session.types';
+import type { DataMessage, JoinOptions, ModeratorAction, RemoteConsumer } from './media-session.types';
+import { Moderation } from './moderation';
 import { Publisher } from './publisher';
 import { RecoveryCoordinator } from './recovery-coordinator';
 import { SessionContext } from './session-context';
@@ -24,7 +34,9 @@ import { TransportManager } from './transport-manager';
  * A facade: the {@link Publisher} captures and produces local media, the
  * {@link Subscriber} consumes remote media, the {@link TransportManager} owns the
  * Device and transports (with ICE restarts), and the {@link RecoveryCoordinator}
- * rebuilds after resets. Each instance has its own parts and, through its
+ * rebuilds after resets (and ends the session when a moderator puts this peer
+ * out), {@link Moderation} follows roles, permissions and the lobby and sends the
+ * moderator's requests. Each instance has its own parts and, through its
  * injector, its own {@link SignalingClient}: the app's one is provided at root;
  * more sessions come from {@link provideMediaSession} in a component's (or an
  * environment injector's) providers.
@@ -38,6 +50,7 @@ export class MediaSession {
   private readonly transports = new TransportManager(this.context, inject(DEVICE_FACTORY), inject(MEDIA_SESSION_OPTIONS));
   private readonly publisher = new Publisher(this.context, this.transports, inject(MEDIA_DEVICES));
   private readonly subscriber = new Subscriber(this.context);
+  private readonly moderation = new Moderation(this.context, this.publisher);
   private readonly coordinator = new RecoveryCoordinator(this.context, {
     publisher: this.publisher,
     subscriber: this.subscriber,
@@ -86,6 +99,31 @@ export class MediaSession {
   /** This peer's id once authenticated. */
   readonly peerId = computed(() => this.signaling.session()?.peerId ?? null);
 
+  // ---- Roles, permissions, the lobby ----
+
+  /** This peer's role in the room (from the join answer, then `permissionsChanged`); null outside a room. */
+  readonly role = this.store.role.signal;
+  readonly role$ = this.store.role.changes$;
+  /** What this peer may do now; null outside a room. A false `publishAudio` is a hard mute: unmuting is refused. */
+  readonly permissions = this.store.permissions.signal;
+  readonly permissions$ = this.store.permissions.changes$;
+  /** True for hosts and moderators: they see the lobby and may call the moderation methods. */
+  readonly isModerator = this.store.isModerator;
+  /** The room's lobby, lock and capacity; null outside a room. */
+  readonly roomSettings = this.store.roomSettings.signal;
+  readonly roomSettings$ = this.store.roomSettings.changes$;
+  /** Who waits in the lobby (moderators only; empty for others). */
+  readonly lobby = this.store.lobby.signal;
+  readonly lobby$ = this.store.lobby.changes$;
+  /** True while this peer waits in the lobby (state `joining`): no participants, no media until admitted. */
+  readonly waiting = this.store.waiting.signal;
+  readonly waiting$ = this.store.waiting.changes$;
+  /** Set when a moderator denied entry, removed this peer or ended the meeting (state `closed`); null otherwise. */
+  readonly expelled = this.store.expelled.signal;
+  readonly expelled$ = this.store.expelled.changes$;
+  /** What moderators do to this peer: muted, stopped a share, changed the role or permissions. */
+  readonly moderatorActions$: Observable<ModeratorAction> = this.store.moderatorActions.asObservable();
+
   constructor() {
     // A session provided in a component ends with it; the socket closes with its SignalingClient.
     inject(DestroyRef).onDestroy(() => {
@@ -98,7 +136,10 @@ export class MediaSession {
   /**
    * Authenticates, enters the room, loads the Device from the router's RTP
    * capabilities, joins and creates the transports. Without a media worker on the
-   * server it joins without media (`mediaAvailable` false). Rejects with
+   * server it joins without media (`mediaAvailable` false). With the room's lobby
+   * on it resolves only once a moderator admitted this peer (`waiting` meanwhile);
+   * it rejects with `ExpelledError('denied')` when refused (state `closed`), and with
+   * `InvalidStateError` when `leave()` was called before it completed. Rejects with
    * `InvalidStateError` unless `idle`, `closed` or `failed`, and `TypeError` for missing options.
    */
   async join(options: JoinOptions): Promise<void> {
@@ -106,8 +147,9 @@ export class MediaSession {
     if (state !== 'idle' && state !== 'closed' && state !== 'failed') throw new InvalidStateError(`join() while ${state}`);
     if (!options?.token || !options.roomId || !options.displayName) throw new TypeError('token, roomId and displayName are required');
     this.store.error.set(null);
+    this.store.expelled.set(null);
     this.store.state.set('joining');
-    this.coordinator.start(options, [this.publisher.listen(), this.subscriber.listen()]);
+    this.coordinator.start(options, [this.publisher.listen(), this.subscriber.listen(), this.moderation.listen()]);
     try {
       const auth = await this.signaling.connect(options.token);
       this.store.mediaAvailable.set(auth.mediaAvailable);
@@ -115,6 +157,12 @@ export class MediaSession {
       this.store.state.set('joined');
       this.logger.debug(`join() | room=${options.roomId} peer=${auth.peerId} media=${this.store.mediaAvailable.value}`);
     } catch (error) {
+      if (error instanceof ExpelledError) {
+        this.coordinator.expel(error.kind, error.reason, error.by);
+        throw error;
+      }
+      // Left (or put out of the room) meanwhile: that is the state to keep.
+      if (this.store.state.value === 'closed') throw this.store.error.value instanceof ExpelledError ? this.store.error.value : new InvalidStateError('left before join() completed');
       this.logger.warn(`join() failed | room=${options.roomId}`, error);
       this.coordinator.teardown();
       this.signaling.close();
@@ -222,6 +270,64 @@ export class MediaSession {
   /** Browser stats of a consumer's receiver (inbound-rtp bytes, jitter…). */
   getConsumerStats(consumerId: string): Promise<RTCStatsReport> {
     return this.subscriber.getStats(consumerId);
+  }
+
+  // Moderation: each rejects with PermissionDeniedError('moderate') unless this peer is a
+  // host or moderator, InvalidStateError outside a room, and the server's SignalingError.
+
+  /** Lets a peer waiting in the lobby in. */
+  admit(peerId: string): Promise<ModerationResult> {
+    return this.moderation.admit(peerId);
+  }
+
+  /** Lets everyone waiting in the lobby in. */
+  admitAll(): Promise<ModerationResult> {
+    return this.moderation.admitAll();
+  }
+
+  /** Refuses a peer waiting in the lobby; it is shown `reason`. */
+  deny(peerId: string, reason?: string): Promise<ModerationResult> {
+    return this.moderation.deny(peerId, reason);
+  }
+
+  /** Refuses everyone waiting in the lobby. */
+  denyAll(reason?: string): Promise<ModerationResult> {
+    return this.moderation.denyAll(reason);
+  }
+
+  /** Hard mute: pauses a peer's mic or camera, or closes its screen share; it cannot undo it until allowed again. */
+  muteParticipant(peerId: string, source: MutableSource): Promise<ModerationResult> {
+    return this.moderation.muteParticipant(peerId, source);
+  }
+
+  /** Hard mute of `source` (default `mic`) for everyone but moderators. */
+  muteAll(source?: MutableSource): Promise<ModerationResult> {
+    return this.moderation.muteAll(source);
+  }
+
+  /** Changes what a peer may do; e.g. `{ publishAudio: true }` allows it to unmute again. */
+  setPermissions(peerId: string, patch: Partial<Permissions>): Promise<ModerationResult> {
+    return this.moderation.setPermissions(peerId, patch);
+  }
+
+  /** Makes a peer a moderator, or a participant or viewer again. */
+  setRole(peerId: string, role: SetRoleParams['role']): Promise<ModerationResult> {
+    return this.moderation.setRole(peerId, role);
+  }
+
+  /** Removes a peer from the meeting; it is shown `reason` and cannot come back for a while. */
+  removeParticipant(peerId: string, reason?: string): Promise<ModerationResult> {
+    return this.moderation.removeParticipant(peerId, reason);
+  }
+
+  /** Turns the lobby on or off, locks or unlocks the room; resolves with the new settings. */
+  updateRoomSettings(patch: UpdateRoomSettingsParams): Promise<RoomSettings> {
+    return this.moderation.updateRoomSettings(patch);
+  }
+
+  /** Ends the meeting for everyone, this peer included (`expelled` kind `ended`). */
+  endMeeting(reason?: string): Promise<ModerationResult> {
+    return this.moderation.endMeeting(reason);
   }
 }
 

@@ -4,17 +4,22 @@ import type {
   DeviceInfo,
   MediaKind,
   PeerInfo,
+  Permissions,
   ProducerScore,
   ProducerSource,
+  Role,
 } from '@confer/signaling-contracts';
+import type { ExpulsionKind } from '../errors';
 
 /**
  * Lifecycle of a {@link MediaSession}:
  * - `idle`: not joined; `join()` allowed.
- * - `joining`: authenticating, loading the Device, joining, creating transports.
+ * - `joining`: authenticating, loading the Device, joining, creating transports;
+ *   also while waiting in the lobby (`waiting` true).
  * - `joined`: in the room.
  * - `reconnecting`: the signaling socket dropped; media may still flow.
- * - `closed`: left (or never joined after `leave()`).
+ * - `closed`: left (or never joined after `leave()`), or put out of the room by a
+ *   moderator (`expelled` says how).
  * - `failed`: could not join or reconnect; `error` says why.
  */
 export type SessionState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'closed' | 'failed';
@@ -97,3 +102,35 @@ export interface TransportStates {
   send: RTCPeerConnectionState | 'none';
   recv: RTCPeerConnectionState | 'none';
 }
+
+/** Why this peer is out of the room without having left (`expelled` signal); see {@link ExpulsionKind}. */
+export interface Expulsion {
+  kind: ExpulsionKind;
+  /** The moderator's reason (or the server's default). */
+  reason: string;
+  /** Display name of the moderator; null when the server API did it. */
+  by: string | null;
+}
+
+/**
+ * Something a moderator did to this peer (`moderatorActions$`), for "you were
+ * muted by X" notices:
+ * - `muted`: paused this peer's `source` (mic, webcam); it stays paused and
+ *   unmuting is refused until the permission comes back.
+ * - `stopped`: closed this peer's `source` (a screen share).
+ * - `permissionsChanged`: the role or permissions changed; `granted` and `revoked`
+ *   list the permissions that changed (a granted `publishAudio` lets the user unmute
+ *   again; the SDK never unmutes by itself).
+ */
+export type ModeratorAction =
+  | { type: 'muted' | 'stopped'; source: ProducerSource; by: string | null }
+  | {
+      type: 'permissionsChanged';
+      role: Role;
+      previousRole: Role | null;
+      permissions: Permissions;
+      granted: (keyof Permissions)[];
+      revoked: (keyof Permissions)[];
+      by: string | null;
+      reason?: string;
+    };

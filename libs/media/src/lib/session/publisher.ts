@@ -1,4 +1,4 @@
-import { SignalingError, type ProducerSource } from '@confer/signaling-contracts';
+import { SignalingError, permissionForSource, type Permissions, type ProducerSource } from '@confer/signaling-contracts';
 import type { Producer } from 'mediasoup-client/types';
 import { Subscription } from 'rxjs';
 import { ConnectionError, InvalidStateError, MediaPermissionError, RequestTimeoutError } from '../errors';
@@ -44,7 +44,7 @@ export class Publisher {
 
   /** Starts the microphone (or the given device). No-op when already on. */
   async enableMic(deviceId?: string): Promise<void> {
-    this.assertCanProduce('enableMic()');
+    this.assertCanProduce('enableMic()', 'mic');
     if (this.producers.has('mic')) return;
     const track = await this.capture('microphone', micConstraints(deviceId));
     await this.produce('mic', track, { deviceId });
@@ -52,7 +52,7 @@ export class Publisher {
 
   /** Starts the camera (or the given device). No-op when already on. */
   async enableCamera(deviceId?: string): Promise<void> {
-    this.assertCanProduce('enableCamera()');
+    this.assertCanProduce('enableCamera()', 'webcam');
     if (this.producers.has('webcam')) return;
     const track = await this.capture('camera', cameraConstraints(deviceId));
     await this.produce('webcam', track, { deviceId });
@@ -60,7 +60,7 @@ export class Publisher {
 
   /** Shares a screen, plus its audio when the browser offers it. No-op when already sharing. */
   async enableScreenShare(): Promise<void> {
-    this.assertCanProduce('enableScreenShare()');
+    this.assertCanProduce('enableScreenShare()', 'screen');
     if (this.producers.has('screen')) return;
     let stream: MediaStream;
     try {
@@ -104,6 +104,7 @@ export class Publisher {
   async resume(source: ProducerSource): Promise<void> {
     const producer = this.existing(source, 'resumeProducer()');
     if (!producer.paused) return;
+    this.context.store.assertMayPublish(source, 'resumeProducer()');
     producer.resume();
     this.context.store.patchProducer(producer.id, { paused: false });
     await this.context.request('resumeProducer', { producerId: producer.id });
@@ -130,6 +131,11 @@ export class Publisher {
    */
   async restore(p: LocalProducer): Promise<void> {
     if (this.producers.has(p.source)) return;
+    if (this.context.store.permissions.value?.[permissionForSource(p.source)] === false) {
+      // Hard-muted meanwhile: the server would refuse it; the user turns it on again once allowed.
+      p.track.stop();
+      return;
+    }
     try {
       if (p.track.readyState === 'live') {
         await this.produce(p.source, p.track, { deviceId: p.deviceId, paused: p.paused });
@@ -145,6 +151,40 @@ export class Publisher {
       if (connection || !(error instanceof Error)) throw error;
       this.logger.warn(`could not restore ${p.source}`, error);
       this.context.store.error.set(error);
+    }
+  }
+
+  /**
+   * A moderator paused (`mic`, `webcam`) or closed (`screen`) one of this peer's
+   * producers on the server: does the same here, without asking the server. Returns
+   * the producer's source, or null when it is not (or no longer) ours.
+   */
+  moderated(producerId: string, closed: boolean): ProducerSource | null {
+    const entry = [...this.producers].find(([, producer]) => producer.id === producerId);
+    if (!entry) return null;
+    const [source, producer] = entry;
+    if (closed) {
+      this.forget(source, producer);
+      producer.close();
+      producer.track?.stop();
+      // The screen's audio goes with it (the server closes it too; a second close is harmless).
+      if (source === 'screen') void this.disable('screen-audio').catch(() => undefined);
+    } else if (!producer.paused) {
+      producer.pause();
+      this.context.store.patchProducer(producer.id, { paused: true });
+    }
+    return source;
+  }
+
+  /**
+   * Applies permissions taken away: a live microphone or camera is paused here (the
+   * server paused it), a screen share closed. Nothing is resumed when they come back.
+   */
+  enforce(permissions: Permissions): void {
+    for (const [source, producer] of [...this.producers]) {
+      if (permissions[permissionForSource(source)]) continue;
+      if (source === 'mic' || source === 'webcam') this.moderated(producer.id, false);
+      else void this.disable(source).catch(() => undefined);
     }
   }
 
@@ -167,7 +207,7 @@ export class Publisher {
     if (!transport || !device) {
       // The session left or lost its media while the device was being captured.
       track.stop();
-      this.assertCanProduce('produce()');
+      this.assertCanProduce('produce()', source);
       throw new InvalidStateError('Cannot send media: the send transport is gone.');
     }
     const appData: PublishAppData = { source, ...(paused ? { paused } : {}) };
@@ -199,9 +239,10 @@ export class Publisher {
     return producer;
   }
 
-  private assertCanProduce(what: string): void {
+  private assertCanProduce(what: string, source: ProducerSource): void {
     this.context.store.assertInRoom(what);
     if (!this.context.store.mediaAvailable.value) throw new InvalidStateError('Media is unavailable on this server.');
+    this.context.store.assertMayPublish(source, what);
     if (!this.transports.send) throw new InvalidStateError('Cannot send media: not joined or not allowed to publish.');
   }
 

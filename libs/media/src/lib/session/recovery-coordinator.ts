@@ -1,5 +1,5 @@
 import { Subscription, fromEvent } from 'rxjs';
-import { ConnectionError, InvalidStateError } from '../errors';
+import { ConnectionError, ExpelledError, InvalidStateError, type ExpulsionKind } from '../errors';
 import { Logger } from '../util/logger';
 import type { JoinSequence } from './join-sequence';
 import type { JoinOptions, LocalProducer, RecoveryKind } from './media-session.types';
@@ -21,8 +21,9 @@ export interface SessionParts {
  * and restarts ICE; `mediaReset`, a reconnection the server did not resume, or a
  * transport the server forgot rebuild it: close everything, run the join sequence
  * again and produce the same local tracks again. Set-up, rebuilds and teardown
- * run one at a time. Also computes `recovery` and ends the session (`failed`)
- * when the signaling connection is gone for good.
+ * run one at a time. Also computes `recovery` and ends the session: `failed` when
+ * the signaling connection is gone for good, `closed` with `expelled` when a
+ * moderator removed this peer or ended the meeting (no rejoin then).
  */
 export class RecoveryCoordinator {
   private readonly logger = new Logger('RecoveryCoordinator');
@@ -70,8 +71,24 @@ export class RecoveryCoordinator {
     for (const p of this.interruptedRestore ?? []) p.track.stop();
     this.interruptedRestore = null;
     this.parts.transports.dispose();
+    this.context.store.resetModeration();
     this.restartIceAfterResume = false;
     this.updateRecovery();
+  }
+
+  /**
+   * Ends the session because of a moderator: everything closed as by `leave()`
+   * (the server has already put this peer out), the socket closed so that it does
+   * not reconnect and rejoin, `expelled` and `error` set, state `closed`.
+   */
+  expel(kind: ExpulsionKind, reason: string, by: string | null): void {
+    const { signaling, store } = this.context;
+    this.logger.warn(`expelled | kind=${kind} by=${by} reason=${reason}`);
+    this.teardown();
+    signaling.close();
+    store.expelled.set({ kind, reason, by });
+    store.error.set(new ExpelledError(kind, reason, by));
+    store.state.set('closed');
   }
 
   private listen(): void {
@@ -79,6 +96,8 @@ export class RecoveryCoordinator {
     const sub = this.session;
     const { ice } = this.parts.transports;
     sub.add(s.on('mediaReset').subscribe(({ reason }) => void this.rebuild(`mediaReset: ${reason}`)));
+    sub.add(s.on('removed').subscribe(({ reason, by }) => this.expel('removed', reason, by)));
+    sub.add(s.on('meetingEnded').subscribe(({ reason, by }) => this.expel('ended', reason, by)));
     sub.add(ice.transportLost$.subscribe((reason) => void this.rebuild(reason)));
     sub.add(ice.changes$.subscribe(() => this.updateRecovery()));
     sub.add(
@@ -95,6 +114,8 @@ export class RecoveryCoordinator {
     // Runs before requests queued during the outage are sent, so they reach a joined peer.
     sub.add(
       s.onReconnect(async ({ resumed }) => {
+        // In the lobby there is no media to keep; the wait itself joins again if the server forgot it.
+        if (store.waiting.value) return;
         if (resumed && !this.interruptedRestore) {
           // Transports, producers and consumers survived on the server; the network may have
           // changed though, so ICE restarts once the socket is open (see reconnected$ below).
@@ -156,6 +177,8 @@ export class RecoveryCoordinator {
         for (const p of wasOn) p.track.stop();
         // leave() while rebuilding: nothing failed, the user left.
         if (store.state.value === 'closed') return;
+        // Sent back to the lobby by the rebuild's `join`, and refused there.
+        if (error instanceof ExpelledError) return this.expel(error.kind, error.reason, error.by);
         this.logger.error('rebuild() failed', error);
         store.error.set(error as Error);
         store.state.set('failed');

@@ -1,10 +1,22 @@
 import { computed, type Signal } from '@angular/core';
+import {
+  isModeratorRole,
+  permissionForSource,
+  type JoinResult,
+  type LobbyEntry,
+  type Permissions,
+  type ProducerSource,
+  type Role,
+  type RoomSettings,
+} from '@confer/signaling-contracts';
 import { Subject, map, type Observable } from 'rxjs';
-import { InvalidStateError } from '../errors';
+import { InvalidStateError, PermissionDeniedError } from '../errors';
 import { State } from '../util/state';
 import type {
   DataMessage,
+  Expulsion,
   LocalProducer,
+  ModeratorAction,
   RecoveryKind,
   RemoteConsumer,
   RemoteDataConsumer,
@@ -31,6 +43,19 @@ export class SessionStore {
   readonly recovery = new State<RecoveryKind | null>(null);
   readonly dataMessages = new Subject<DataMessage>();
 
+  // Moderation: what the join answer and the moderation notifications say about this peer and the room.
+  readonly role = new State<Role | null>(null);
+  readonly permissions = new State<Permissions | null>(null);
+  readonly roomSettings = new State<RoomSettings | null>(null);
+  readonly lobby = new State<readonly LobbyEntry[]>([]);
+  readonly waiting = new State<boolean>(false);
+  readonly expelled = new State<Expulsion | null>(null);
+  readonly moderatorActions = new Subject<ModeratorAction>();
+  readonly isModerator: Signal<boolean> = computed(() => {
+    const role = this.role.signal();
+    return role !== null && isModeratorRole(role);
+  });
+
   /** Consumers grouped by peer id. */
   readonly consumersByPeer: Signal<ReadonlyMap<string, readonly RemoteConsumer[]>> = computed(() => groupByPeer(this.consumers.signal()));
   readonly consumersByPeer$: Observable<ReadonlyMap<string, readonly RemoteConsumer[]>> = this.consumers.changes$.pipe(map(groupByPeer));
@@ -43,6 +68,36 @@ export class SessionStore {
   assertInRoom(what: string): void {
     const state = this.state.value;
     if (state !== 'joined' && state !== 'reconnecting') throw new InvalidStateError(`${what} while ${state}`);
+  }
+
+  /**
+   * Throws `PermissionDeniedError` when this peer may not publish `source` now (a
+   * hard mute, or a role without it). Unknown permissions (before the join answer) allow it.
+   */
+  assertMayPublish(source: ProducerSource, what: string): void {
+    const permission = permissionForSource(source);
+    if (this.permissions.value?.[permission] === false) {
+      throw new PermissionDeniedError(permission, `${what}: not allowed to ${PUBLISH_WORDS[permission] ?? permission} (a moderator can allow it)`);
+    }
+  }
+
+  /** Takes this peer's role, permissions, the room's settings and the lobby from a `join` answer. */
+  applyJoin(result: JoinResult): void {
+    this.role.set(result.self.role);
+    this.permissions.set(result.self.permissions);
+    this.roomSettings.set(result.settings);
+    this.lobby.set(result.lobby);
+    this.peers.set(result.peers);
+    this.waiting.set(result.waiting);
+  }
+
+  /** Forgets the role, permissions, settings and lobby (leave, teardown); `expelled` stays. */
+  resetModeration(): void {
+    this.role.set(null);
+    this.permissions.set(null);
+    this.roomSettings.set(null);
+    this.lobby.set([]);
+    this.waiting.set(false);
   }
 
   patchProducer(producerId: string, patch: Partial<LocalProducer>): void {
@@ -66,6 +121,12 @@ export class SessionStore {
     this.transports.set({ send: 'none', recv: 'none' });
   }
 }
+
+const PUBLISH_WORDS: Partial<Record<keyof Permissions, string>> = {
+  publishAudio: 'use the microphone',
+  publishVideo: 'use the camera',
+  publishScreen: 'share the screen',
+};
 
 function groupByPeer(consumers: readonly RemoteConsumer[]): ReadonlyMap<string, readonly RemoteConsumer[]> {
   const byPeer = new Map<string, RemoteConsumer[]>();

@@ -79,7 +79,7 @@ describe('SignalingClient', () => {
     const joined: string[] = [];
     client.on('peerJoined').subscribe((peer) => joined.push(peer.displayName));
     server.notify('activeSpeaker', { peerId: 'x' });
-    server.notify('peerJoined', { id: 'p2', displayName: 'Bob', device: { flag: 'chrome', name: 'Chrome' } });
+    server.notify('peerJoined', { id: 'p2', displayName: 'Bob', device: { flag: 'chrome', name: 'Chrome' }, role: 'participant' });
     await until(() => joined.length === 1);
     expect(joined).toEqual(['Bob']);
   });
