@@ -65,12 +65,17 @@ export default [
       ],
     },
   },
-  // workers → rooms → media → sessions → signaling; peers/ (plain classes) is below rooms.
-  apiLayer('workers', ['peers', 'rooms', 'media', 'sessions', 'signaling']),
-  apiLayer('peers', ['workers', 'rooms', 'media', 'sessions', 'signaling']),
-  apiLayer('rooms', ['media', 'sessions', 'signaling']),
-  apiLayer('media', ['sessions', 'signaling']),
-  apiLayer('sessions', ['signaling']),
+  // workers → rooms → room-access → media → sessions → moderation → signaling / server-api;
+  // peers/ (plain classes) is below rooms; room-settings/ (a room's policy, in the database) is below rooms.
+  apiLayer('workers', ['peers', 'rooms', 'room-access', 'media', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('peers', ['workers', 'rooms', 'room-access', 'media', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('room-settings', ['workers', 'peers', 'rooms', 'room-access', 'media', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('rooms', ['room-access', 'media', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('room-access', ['media', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('media', ['sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('sessions', ['moderation', 'signaling', 'server-api']),
+  apiLayer('moderation', ['signaling', 'server-api']),
+  apiLayer('signaling', ['server-api']),
   {
     // Per-project jest configs share the workspace preset by relative path.
     files: ['**/jest.config.ts'],

@@ -8,6 +8,8 @@ import { HealthController } from './app/health.controller';
 import { AuthModule } from './auth/auth.module';
 import { APP_CONFIG, loadConfig, type AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './database/database.module';
+import { HistoryModule } from './history/history.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MediaModule } from './media/media.module';
 import { EVENT_SINKS, type EventSink } from './policies/event-sink';
@@ -16,7 +18,9 @@ import { DEFAULT_POLICIES, PoliciesModule, type ConferPolicies } from './policie
 import { ROOM_POLICY, type RoomPolicy } from './policies/room-policy';
 import { WORKER_PLACEMENT, type WorkerPlacement } from './policies/worker-placement';
 import { RoomsModule } from './rooms/rooms.module';
+import { ServerApiModule } from './server-api/server-api.module';
 import { SignalingModule } from './signaling/signaling.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 import { WorkersModule } from './workers/workers.module';
 
 /** `ConferModule.forRoot()`: the settings and, optionally, your policies (classes or instances). */
@@ -106,11 +110,15 @@ export class ConferModule {
             },
           }),
         }),
+        DatabaseModule,
+        HistoryModule,
+        WebhooksModule,
         AuthModule,
         WorkersModule,
         RoomsModule,
         MediaModule,
         SignalingModule,
+        ServerApiModule,
       ],
       controllers: [HealthController],
     };

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { SIGNALING_PATH } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { serveOpenApi } from '../server-api/openapi';
 import { SignalingWsAdapter } from '../signaling/signaling-ws.adapter';
 import { SignalingGateway } from '../signaling/signaling.gateway';
 
@@ -24,6 +25,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.enableCors({ origin: allowed === '*' ? true : (origin, done) => done(null, origin !== undefined && allowed.includes(origin)) });
   // SIGTERM is handled by installGracefulShutdown() (drain first); SIGINT/SIGHUP close at once.
   app.enableShutdownHooks(['SIGINT', 'SIGHUP']);
+  serveOpenApi(app);
   if (config.webRoot) {
     const root = path.resolve(config.webRoot);
     app.useStaticAssets(root, { index: 'index.html' });

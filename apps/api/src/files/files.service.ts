@@ -52,6 +52,7 @@ export class FilesService {
 
   offer(from: Peer, offer: FileOfferParams): FileOfferResult {
     const room = this.rooms.roomOf(from);
+    from.assertPermitted('sendFiles');
     const max = this.config.limits.maxFileBytes;
     if (offer.size > max) throw new SignalingError('limit_exceeded', `files are at most ${max} bytes (this one is ${offer.size})`);
     if (offer.to === from.id) throw new SignalingError('invalid_request', 'cannot send a file to oneself');

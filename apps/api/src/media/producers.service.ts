@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SignalingError, type Empty, type ProduceParams, type ProduceResult, type StatsResult } from '@confer/signaling-contracts';
+import { permissionForSource, SignalingError, type Empty, type ProduceParams, type ProduceResult, type StatsResult } from '@confer/signaling-contracts';
 import type { RtpParameters as MsRtpParameters } from 'mediasoup/types';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
@@ -28,6 +28,8 @@ export class ProducersService {
   async produce(peer: Peer, params: ProduceParams): Promise<ProduceResult> {
     const { room, media } = this.access.roomOf(peer);
     await this.access.assertMay(peer, room, ['publish'], 'not allowed to publish in this room');
+    // The room's permissions, which moderators change during the meeting (a hard mute takes publishAudio away).
+    peer.assertPermitted(permissionForSource(params.appData.source));
     const transport = this.access.owned(peer, 'transports', params.transportId);
     if (transport.appData.direction !== 'send') throw new SignalingError('invalid_state', `transport ${transport.id} is not a send transport`);
     const max = this.config.limits.maxProducersPerPeer;
@@ -75,7 +77,10 @@ export class ProducersService {
   }
 
   async resumeProducer(peer: Peer, { producerId }: { producerId: string }): Promise<Empty> {
-    await this.access.owned(peer, 'producers', producerId).resume();
+    const producer = this.access.owned(peer, 'producers', producerId);
+    // A producer a moderator paused stays paused while the permission is away.
+    peer.assertPermitted(permissionForSource(String(producer.appData['source'])));
+    await producer.resume();
     return {};
   }
 

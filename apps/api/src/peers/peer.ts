@@ -1,12 +1,15 @@
-import type {
-  DeviceInfo,
-  Grants,
-  PeerInfo,
-  RtpCapabilities,
-  SctpCapabilities,
+import {
+  SignalingError,
+  type DeviceInfo,
+  type Grants,
+  type PeerInfo,
+  type Permissions,
+  type Role,
+  type RtpCapabilities,
+  type SctpCapabilities,
 } from '@confer/signaling-contracts';
 import type { Consumer, DataConsumer, DataProducer, Producer, WebRtcTransport } from 'mediasoup/types';
-import type { Identity } from '../auth/identity';
+import { roleOf, type Identity } from '../auth/identity';
 import { IdempotencyCache } from './idempotency-cache';
 import type { PeerLink } from './peer-link';
 import type { TransportListeners } from './transport-listeners';
@@ -43,6 +46,16 @@ export class Peer {
   readonly requests = new IdempotencyCache();
   /** Producer / data producer ids a consumer is being created for (guards against doubles). */
   readonly consuming = new Set<string>();
+  /** Role in the current room: the token's on entering, changed by moderators. */
+  role: Role;
+  /** What the peer may do in the current room (set on join, changed by moderators and room settings). */
+  permissions: Permissions = { publishAudio: false, publishVideo: false, publishScreen: false, chat: false, sendFiles: false };
+  /** Waiting in its room's lobby since (ms since the epoch); null when not waiting. */
+  lobbySince: number | null = null;
+  /** Room a moderator admitted this peer to from the lobby (its next `join` there goes through). */
+  admittedTo: string | null = null;
+  /** Role and permissions kept across a media reset, for the re-join into the same room. */
+  carried: { roomId: string; role: Role; permissions: Permissions } | null = null;
   closed = false;
   /** Armed while the socket is gone and the session may still be resumed. */
   resumeTimer: NodeJS.Timeout | null = null;
@@ -55,14 +68,29 @@ export class Peer {
     readonly channel: PeerLink,
   ) {
     this.displayName = identity.displayName;
+    this.role = roleOf(identity);
   }
 
   get grants(): Grants {
     return this.identity.grants;
   }
 
+  /** `forbidden` unless the peer currently has `permission` (produce, resume, chat, files). */
+  assertPermitted(permission: keyof Permissions): void {
+    if (!this.permissions[permission]) throw new SignalingError('forbidden', `not permitted in this room: ${permission}`, { permission });
+  }
+
+  /** Back to the token's role and no permissions (on leaving a room). */
+  resetRoomState(): void {
+    this.role = roleOf(this.identity);
+    this.permissions = { publishAudio: false, publishVideo: false, publishScreen: false, chat: false, sendFiles: false };
+    this.lobbySince = null;
+    this.admittedTo = null;
+    this.carried = null;
+  }
+
   info(): PeerInfo {
-    return { id: this.id, displayName: this.displayName, device: this.device };
+    return { id: this.id, displayName: this.displayName, device: this.device, role: this.role };
   }
 
   /** The receiving transport media is consumed on (the first `recv` one). */

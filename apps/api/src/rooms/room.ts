@@ -17,6 +17,8 @@ export class Room {
   /** Pipes made, by `<producer or data producer id>:<router id>`; an entry goes when its piped producer closes. */
   readonly pipes = new Map<string, Promise<void>>();
   closed = false;
+  /** Why the room is closing, when not simply because it emptied (`ended` by a moderator). */
+  endReason: string | null = null;
 
   constructor(
     readonly id: string,

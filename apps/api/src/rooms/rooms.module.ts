@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RoomSettingsModule } from '../room-settings/room-settings.module';
 import { WorkersModule } from '../workers/workers.module';
 import { RoomRoutersService } from './room-routers.service';
 import { RouterPipeService } from './router-pipe.service';
@@ -6,8 +7,8 @@ import { RoomsService } from './rooms.service';
 
 /** The room registry and each room's routers; above the worker pool, below media. */
 @Module({
-  imports: [WorkersModule],
+  imports: [WorkersModule, RoomSettingsModule],
   providers: [RoomsService, RoomRoutersService, RouterPipeService],
-  exports: [RoomsService, RoomRoutersService, RouterPipeService, WorkersModule],
+  exports: [RoomsService, RoomRoutersService, RouterPipeService, WorkersModule, RoomSettingsModule],
 })
 export class RoomsModule {}

@@ -4,6 +4,7 @@ import { EventsService } from '../events/events.service';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import type { Peer } from '../peers/peer';
 import { ROOM_POLICY, type RoomPolicy } from '../policies/room-policy';
+import { RoomSettingsService } from '../room-settings/room-settings.service';
 import { WorkerHealthService } from '../workers/worker-health.service';
 import { WorkerPoolService } from '../workers/worker-pool.service';
 import { Room } from './room';
@@ -29,6 +30,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     private readonly shutdown: ShutdownState,
     @Inject(ROOM_POLICY) private readonly policy: RoomPolicy,
     private readonly events: EventsService,
+    private readonly settings: RoomSettingsService,
   ) {}
 
   onModuleInit(): void {
@@ -91,7 +93,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
         if (peer.closed) throw new SignalingError('invalid_state', 'connection closed');
         continue;
       }
-      const capacity = this.policy.capacity(roomId);
+      const capacity = Math.min(this.policy.capacity(roomId), this.settings.get(roomId).capacity);
       if (room.peers.size >= capacity) {
         this.closeIfEmpty(room);
         throw new SignalingError('limit_exceeded', `room "${roomId}" is full (${capacity} peers)`);
@@ -106,19 +108,20 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   /**
    * Takes `peer` out of its room: closes its mediasoup objects (others get
    * consumerClosed through the producers' close events), tells the others, and
-   * closes the room when it was the last peer.
+   * closes the room when it was the last peer. `reason` goes to the event sinks.
    */
-  exit(peer: Peer): void {
+  exit(peer: Peer, reason = 'left'): void {
     const room = this.current(peer);
     const wasJoined = peer.joined;
     peer.closeMedia(this.closeQuietly);
     peer.roomId = null;
     peer.joined = false;
+    peer.resetRoomState();
     if (!room || room.peers.get(peer.id) !== peer) return;
     room.peers.delete(peer.id);
     if (wasJoined) {
       room.broadcast('peerLeft', { peerId: peer.id });
-      this.events.emit({ type: 'participant.left', roomId: room.id, peerId: peer.id });
+      this.events.emit({ type: 'participant.left', roomId: room.id, peerId: peer.id, subject: peer.identity.subject, reason });
     }
     this.logger.debug({ peer: peer.id, room: room.id }, `exit() | peer=${peer.id} room=${room.id} left=${room.peers.size}`);
     this.closeIfEmpty(room);
@@ -157,7 +160,8 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     if (room.peers.size > 0 || room.closed) return;
     room.close(this.closeQuietly);
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
-    this.events.emit({ type: 'room.finished', roomId: room.id });
+    this.settings.closed(room.id);
+    this.events.emit({ type: 'room.finished', roomId: room.id, reason: room.endReason ?? 'empty' });
     this.logger.log({ room: room.id }, `close() | room=${room.id}`);
   }
 
@@ -172,12 +176,17 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     room.close(this.closeQuietly);
     this.rooms.delete(room.id);
     for (const peer of peers) {
-      if (peer.joined) this.events.emit({ type: 'participant.left', roomId: room.id, peerId: peer.id });
+      if (peer.joined) {
+        this.events.emit({ type: 'participant.left', roomId: room.id, peerId: peer.id, subject: peer.identity.subject, reason: 'media_reset' });
+        // The re-join after the reset is not a new entry: no lobby, no lock, same role and permissions.
+        peer.admittedTo = room.id;
+        peer.carried = { roomId: room.id, role: peer.role, permissions: peer.permissions };
+      }
       peer.closeMedia(this.closeQuietly);
       peer.roomId = null;
       peer.joined = false;
       peer.channel.notify('mediaReset', { reason });
     }
-    this.events.emit({ type: 'room.finished', roomId: room.id });
+    this.events.emit({ type: 'room.finished', roomId: room.id, reason: 'media_reset' });
   }
 }

@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { FilesModule } from '../files/files.module';
 import { MediaModule } from '../media/media.module';
+import { RoomAccessModule } from '../room-access/room-access.module';
 import { SessionsService } from './sessions.service';
 
 /** Sessions and room membership; above media, below signaling. */
 @Module({
-  imports: [AuthModule, MediaModule, FilesModule],
+  imports: [AuthModule, MediaModule, FilesModule, RoomAccessModule],
   providers: [SessionsService],
-  exports: [SessionsService],
+  exports: [SessionsService, RoomAccessModule],
 })
 export class SessionsModule {}

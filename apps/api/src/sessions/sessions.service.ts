@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   CLOSE_CODES,
+  isModeratorRole,
   PROTOCOL_VERSION,
   SignalingError,
   type AuthenticateParams,
@@ -24,6 +25,8 @@ import { checkedRtpCapabilities } from '../media/client-values';
 import { SubscriptionsService } from '../media/subscriptions.service';
 import { Peer, type PeerChannel } from '../peers/peer';
 import { PeerLink } from '../peers/peer-link';
+import { RoomAccessService } from '../room-access/room-access.service';
+import { RoomSettingsService } from '../room-settings/room-settings.service';
 import { RoomsService } from '../rooms/rooms.service';
 import { WorkerPoolService } from '../workers/worker-pool.service';
 
@@ -50,6 +53,8 @@ export class SessionsService implements OnModuleDestroy {
     private readonly files: FilesService,
     private readonly shutdown: ShutdownState,
     private readonly events: EventsService,
+    private readonly access: RoomAccessService,
+    private readonly settings: RoomSettingsService,
   ) {}
 
   onModuleDestroy(): void {
@@ -127,25 +132,44 @@ export class SessionsService implements OnModuleDestroy {
     if (peer.joined) throw new SignalingError('invalid_state', `already joined room "${peer.roomId}"`);
     // mediasoup's checks, on a copy (the client's mistakes answered invalid_request).
     const rtpCapabilities = params.rtpCapabilities && this.pool.available ? checkedRtpCapabilities(params.rtpCapabilities) : undefined;
+    this.access.assertMayEnter(peer, params.roomId);
     const room = await this.rooms.enter(peer, params.roomId);
     if (peer.joined) throw new SignalingError('invalid_state', `already joined room "${peer.roomId}"`);
     peer.displayName = params.displayName;
     peer.device = params.device;
     peer.rtpCapabilities = rtpCapabilities;
     peer.sctpCapabilities = params.sctpCapabilities;
+    if (this.access.mustWait(peer, room)) {
+      // The lobby: in the room (it counts for capacity) but not joined: no media, no participants.
+      this.access.wait(peer, room);
+      this.logger.log({ peer: peer.id, room: room.id }, `join() | waiting in the lobby | peer=${peer.id} room=${room.id}`);
+      return { peers: [], waiting: true, self: this.access.selfState(peer), settings: this.settings.get(room.id), lobby: [] };
+    }
+    peer.lobbySince = null;
+    peer.admittedTo = null;
+    if (peer.carried?.roomId === room.id) ({ role: peer.role, permissions: peer.permissions } = peer.carried);
+    else peer.permissions = this.access.permissionsFor(peer, room.id);
+    peer.carried = null;
     const others = room.joinedPeers(peer);
     peer.joined = true;
     room.broadcast('peerJoined', peer.info(), peer);
-    this.events.emit({ type: 'participant.joined', roomId: room.id, peerId: peer.id, displayName: peer.displayName });
-    this.logger.log({ peer: peer.id, room: room.id }, `join() | peer=${peer.id} room=${room.id} others=${others.length}`);
+    this.events.emit({ type: 'participant.joined', roomId: room.id, peerId: peer.id, displayName: peer.displayName, subject: peer.identity.subject, role: peer.role });
+    this.logger.log({ peer: peer.id, room: room.id }, `join() | peer=${peer.id} room=${room.id} role=${peer.role} others=${others.length}`);
     // After the response: the client expects `peers` before the first `newConsumer`.
     setImmediate(() => void this.subscriptions.consumeAll(peer));
-    return { peers: others.map((p) => p.info()) };
+    return {
+      peers: others.map((p) => p.info()),
+      waiting: false,
+      self: this.access.selfState(peer),
+      settings: this.settings.get(room.id),
+      lobby: isModeratorRole(peer.role) ? this.access.lobbyEntries(room) : [],
+    };
   }
 
   /** Enters the room (creating it on first entry) and answers its router's capabilities; join may follow. */
   async getRouterRtpCapabilities(peer: Peer, { roomId }: GetRouterRtpCapabilitiesParams): Promise<GetRouterRtpCapabilitiesResult> {
     this.pool.assertAvailable();
+    this.access.assertMayEnter(peer, roomId);
     const room = await this.rooms.enter(peer, roomId);
     if (!room.media) throw new SignalingError('media_unavailable', this.pool.unavailable ?? 'this room has no media');
     return { rtpCapabilities: room.media.router.rtpCapabilities };
@@ -153,11 +177,24 @@ export class SessionsService implements OnModuleDestroy {
 
   leave(peer: Peer): Empty {
     if (!peer.roomId) throw new SignalingError('invalid_state', 'not in a room');
-    this.files.peerGone(peer);
-    this.rooms.exit(peer);
+    this.exitRoom(peer, 'left');
     this.logger.log({ peer: peer.id }, `leave() | peer=${peer.id}`);
     return {};
   }
+
+  /**
+   * Takes the peer out of its room (its transfers cancelled, its media closed)
+   * while its session goes on: leave, removal by a moderator, meeting ended,
+   * lobby denied. A peer that was waiting leaves the moderators' lobby list.
+   */
+  exitRoom(peer: Peer, reason: string): void {
+    const room = this.rooms.current(peer);
+    const waited = peer.lobbySince !== null;
+    this.files.peerGone(peer);
+    this.rooms.exit(peer, reason);
+    if (room && waited && !room.closed) this.access.lobbyChanged(room);
+  }
+
 
   changeDisplayName(peer: Peer, { displayName }: ChangeDisplayNameParams): Empty {
     const room = this.rooms.roomOf(peer);
@@ -199,8 +236,7 @@ export class SessionsService implements OnModuleDestroy {
     if (peer.resumeTimer) clearTimeout(peer.resumeTimer);
     peer.resumeTimer = null;
     peer.channel.drop();
-    this.files.peerGone(peer);
-    this.rooms.exit(peer);
+    this.exitRoom(peer, 'disconnected');
     if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
     this.logger.log({ peer: peer.id }, `disconnected() | peer=${peer.id}`);
   }

@@ -21,6 +21,18 @@ import { DataChannelsService } from '../media/data-channels.service';
 import { ProducersService } from '../media/producers.service';
 import { SubscriptionsService } from '../media/subscriptions.service';
 import { TransportsService } from '../media/transports.service';
+import {
+  EndMeetingDto,
+  LobbyDecisionDto,
+  MuteAllDto,
+  MuteParticipantDto,
+  RemoveParticipantDto,
+  SetPermissionsDto,
+  SetRoleDto,
+  UpdateRoomSettingsDto,
+} from '../moderation/dto/moderation.dto';
+import type { Actor } from '../moderation/moderation-actor';
+import { ModerationService } from '../moderation/moderation.service';
 import type { Peer } from '../peers/peer';
 import { GetRouterRtpCapabilitiesDto } from '../rooms/dto/room.dto';
 import { ChangeDisplayNameDto, EmptyDto, JoinDto } from '../sessions/dto/session.dto';
@@ -53,7 +65,16 @@ export class SignalingRoutes {
     data: DataChannelsService,
     chat: ChatService,
     files: FilesService,
+    moderation: ModerationService,
   ) {
+    // Moderation acts happen in the sender's own room, with the sender as the actor.
+    const act =
+      <P, R>(run: (actor: Actor, roomId: string, p: P) => Promise<R>) =>
+      (peer: Peer, p: P): Promise<R> => {
+        const actor: Actor = { kind: 'participant', peer };
+        return run(actor, moderation.roomOfActor(actor), p);
+      };
+    const count = async (n: Promise<number>): Promise<{ affected: number }> => ({ affected: await n });
     this.table = {
       getRouterRtpCapabilities: { dto: GetRouterRtpCapabilitiesDto, handle: (peer, p) => sessions.getRouterRtpCapabilities(peer, p) },
       join: { dto: JoinDto, handle: (peer, p) => sessions.join(peer, p) },
@@ -87,6 +108,16 @@ export class SignalingRoutes {
       fileChunk: { dto: FileChunkDto, handle: (peer, p) => files.chunk(peer, p) },
       fileComplete: { dto: FileTransferRefDto, handle: (peer, p) => files.complete(peer, p) },
       fileCancel: { dto: FileCancelDto, handle: (peer, p) => files.cancelByPeer(peer, p) },
+
+      lobbyAdmit: { dto: LobbyDecisionDto, handle: act((a, r, p) => count(moderation.lobbyDecide(a, r, true, p))) },
+      lobbyDeny: { dto: LobbyDecisionDto, handle: act((a, r, p) => count(moderation.lobbyDecide(a, r, false, p))) },
+      muteParticipant: { dto: MuteParticipantDto, handle: act((a, r, p) => count(moderation.mute(a, r, p.peerId, p.source))) },
+      muteAll: { dto: MuteAllDto, handle: act((a, r, p) => count(moderation.muteAll(a, r, p.source))) },
+      setPermissions: { dto: SetPermissionsDto, handle: act((a, r, p) => count(moderation.setPermissions(a, r, p.peerId, p.permissions))) },
+      setRole: { dto: SetRoleDto, handle: act((a, r, p) => count(moderation.setRole(a, r, p.peerId, p.role))) },
+      removeParticipant: { dto: RemoveParticipantDto, handle: act((a, r, p) => count(moderation.remove(a, r, p.peerId, p.reason))) },
+      updateRoomSettings: { dto: UpdateRoomSettingsDto, handle: act((a, r, p) => moderation.updateSettings(a, r, p)) },
+      endMeeting: { dto: EndMeetingDto, handle: act((a, r, p) => count(moderation.endMeeting(a, r, p.reason))) },
     };
   }
 }

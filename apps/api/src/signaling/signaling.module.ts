@@ -3,6 +3,7 @@ import { ChatModule } from '../chat/chat.module';
 import { FilesModule } from '../files/files.module';
 import { MediaModule } from '../media/media.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { ModerationModule } from '../moderation/moderation.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { SignalingDispatcher } from './signaling-dispatcher';
 import { SignalingExceptionFilter } from './signaling-exception.filter';
@@ -10,7 +11,7 @@ import { SignalingGateway } from './signaling.gateway';
 import { SignalingRoutes } from './signaling-routes';
 
 @Module({
-  imports: [SessionsModule, MediaModule, ChatModule, FilesModule, MetricsModule],
+  imports: [SessionsModule, MediaModule, ChatModule, FilesModule, MetricsModule, ModerationModule],
   providers: [SignalingGateway, SignalingDispatcher, SignalingRoutes, SignalingExceptionFilter],
   exports: [SignalingGateway],
 })

@@ -26,6 +26,7 @@ const TEST_ENV: Record<string, string> = {
   REQUEST_TIMEOUT_MS: '3000',
   AUTH_TIMEOUT_MS: '3000',
   RESUME_GRACE_MS: '0',
+  DATABASE_URL: 'memory:',
 };
 
 /** What is left of mediasoup objects and app state (all zero after everyone left). */

@@ -1,4 +1,18 @@
 import type { DeviceInfo, Grants, PeerInfo, ProducerAppData, ServerLimits } from './domain';
+import type {
+  EndMeetingParams,
+  LobbyDecisionParams,
+  LobbyEntry,
+  ModerationResult,
+  MuteAllParams,
+  MuteParticipantParams,
+  RemoveParticipantParams,
+  RoomSettings,
+  SelfState,
+  SetPermissionsParams,
+  SetRoleParams,
+  UpdateRoomSettingsParams,
+} from './moderation';
 import type { ErrorCode } from './errors';
 import type {
   ConsumerLayers,
@@ -79,8 +93,19 @@ export interface JoinParams {
   sctpCapabilities?: SctpCapabilities;
 }
 export interface JoinResult {
-  /** Peers already in the room. Their media arrives as `newConsumer` requests. */
+  /** Peers already in the room (empty while waiting). Their media arrives as `newConsumer` requests. */
   peers: PeerInfo[];
+  /**
+   * True: the room has its lobby on and this peer waits for a moderator. It sees
+   * no media and no participants; `lobbyDecision` tells the outcome, after which
+   * an admitted peer sends `join` again (answered with `waiting: false`).
+   */
+  waiting: boolean;
+  /** This peer's role and permissions in the room. */
+  self: SelfState;
+  settings: RoomSettings;
+  /** Peers waiting in the lobby; only for moderators (others get an empty list). */
+  lobby: LobbyEntry[];
 }
 
 export type TransportDirection = 'send' | 'recv';
@@ -276,6 +301,26 @@ export interface ClientRequests {
   fileComplete: MethodSpec<FileTransferRef, Empty, 'not_found' | 'forbidden' | 'invalid_state'>;
   /** Either side stops a transfer; the other gets `fileTransferCancelled`. */
   fileCancel: MethodSpec<FileCancelParams, Empty, 'not_found' | 'forbidden'>;
+
+  // Moderation: every one of these is `forbidden` unless the sender's role is host or moderator.
+  /** Lets one waiting peer (or all) in; it gets `lobbyDecision` and sends `join` again. */
+  lobbyAdmit: MethodSpec<LobbyDecisionParams, ModerationResult, 'forbidden' | 'not_found' | 'invalid_state'>;
+  /** Refuses one waiting peer (or all); it gets `lobbyDecision` with `admitted: false` and leaves the room. */
+  lobbyDeny: MethodSpec<LobbyDecisionParams, ModerationResult, 'forbidden' | 'not_found' | 'invalid_state'>;
+  /** Hard mute: pauses (`mic`, `webcam`) or closes (`screen`) the peer's producers and takes the permission away. */
+  muteParticipant: MethodSpec<MuteParticipantParams, ModerationResult, 'forbidden' | 'not_found' | 'invalid_state'>;
+  /** Hard mute of `source` (default `mic`) for everyone but moderators. */
+  muteAll: MethodSpec<MuteAllParams, ModerationResult, 'forbidden' | 'invalid_state'>;
+  /** Changes what one peer may do, at once (revoking a publish permission mutes that source). */
+  setPermissions: MethodSpec<SetPermissionsParams, ModerationResult, 'forbidden' | 'not_found' | 'invalid_state'>;
+  /** Promotes to moderator or demotes; the peer gets `permissionsChanged`, the room `peerRoleChanged`. */
+  setRole: MethodSpec<SetRoleParams, ModerationResult, 'forbidden' | 'not_found' | 'invalid_state'>;
+  /** Out of the room with `removed`; the same identity cannot re-enter for REMOVAL_BAN_S seconds. */
+  removeParticipant: MethodSpec<RemoveParticipantParams, ModerationResult, 'forbidden' | 'not_found' | 'invalid_state'>;
+  /** Locks the room or turns its lobby on/off; the room gets `roomSettingsChanged` (lobby off admits everyone waiting). */
+  updateRoomSettings: MethodSpec<UpdateRoomSettingsParams, RoomSettings, 'forbidden' | 'invalid_state'>;
+  /** Ends the meeting: everyone gets `meetingEnded` and is out of the room. */
+  endMeeting: MethodSpec<EndMeetingParams, ModerationResult, 'forbidden' | 'invalid_state'>;
 }
 
 export type ClientRequestMethod = keyof ClientRequests;

@@ -1,3 +1,5 @@
+import type { Role } from './moderation';
+
 /** Shared domain shapes used by several messages. */
 
 /** What a JWT lets its bearer do. Absent grants are false. */
@@ -27,6 +29,8 @@ export interface PeerInfo {
   id: string;
   displayName: string;
   device: DeviceInfo;
+  /** `host`, `moderator`, `participant` or `viewer`. */
+  role: Role;
 }
 
 /** Where a producer's track comes from; drives how the UI shows it. */

@@ -33,6 +33,15 @@ export const CLIENT_REQUEST_METHODS = [
   'fileChunk',
   'fileComplete',
   'fileCancel',
+  'lobbyAdmit',
+  'lobbyDeny',
+  'muteParticipant',
+  'muteAll',
+  'setPermissions',
+  'setRole',
+  'removeParticipant',
+  'updateRoomSettings',
+  'endMeeting',
 ] as const satisfies readonly ClientRequestMethod[];
 
 export const SERVER_REQUEST_METHODS = ['newConsumer', 'newDataConsumer', 'fileChunk'] as const satisfies readonly ServerRequestMethod[];
@@ -56,6 +65,15 @@ export const SERVER_NOTIFICATION_METHODS = [
   'fileTransferCancelled',
   'mediaReset',
   'serverShutdown',
+  'lobbyChanged',
+  'lobbyDecision',
+  'permissionsChanged',
+  'peerRoleChanged',
+  'roomSettingsChanged',
+  'producerPausedByModerator',
+  'producerClosedByModerator',
+  'removed',
+  'meetingEnded',
 ] as const satisfies readonly ServerNotificationMethod[];
 
 // Compile-time completeness: every declared method is listed above.

@@ -45,7 +45,7 @@ describe('VideoGridComponent', () => {
   });
 
   it('shows a local tile, one tile per remote camera and a separate tile per screen share', async () => {
-    peers.set([{ id: 'bob', displayName: 'Bob Stone', device: { flag: 'chrome', name: 'Chrome' } }]);
+    peers.set([{ id: 'bob', displayName: 'Bob Stone', device: { flag: 'chrome', name: 'Chrome' }, role: 'participant' }]);
     consumers.set([
       consumer('bob', 'mic', { producerPaused: true }),
       consumer('bob', 'webcam', { score: { score: 10, producerScore: 5, producerScores: [5] } }),

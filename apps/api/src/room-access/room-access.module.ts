@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { RoomsModule } from '../rooms/rooms.module';
+import { RoomAccessService } from './room-access.service';
+
+/** Bans, lock, lobby and permissions; above rooms, below sessions and moderation. */
+@Module({
+  imports: [RoomsModule],
+  providers: [RoomAccessService],
+  exports: [RoomAccessService],
+})
+export class RoomAccessModule {}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { HistoryModule } from '../history/history.module';
+import { ModerationModule } from '../moderation/moderation.module';
+import { RoomsModule } from '../rooms/rooms.module';
+import { SessionsModule } from '../sessions/sessions.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
+import { ApiKeyGuard } from './api-key.guard';
+import { AuditInterceptor } from './audit.interceptor';
+import { HistoryApiController } from './history-api.controller';
+import { ParticipantsApiController } from './participants-api.controller';
+import { RoomDirectoryService } from './room-directory.service';
+import { RoomsApiController } from './rooms-api.controller';
+
+/** The portal's REST API under /api/v1 (API_KEYS), documented at /api/docs and /api/openapi.json. */
+@Module({
+  imports: [ModerationModule, SessionsModule, RoomsModule, HistoryModule, WebhooksModule],
+  controllers: [RoomsApiController, ParticipantsApiController, HistoryApiController],
+  providers: [RoomDirectoryService, ApiKeyGuard, AuditInterceptor],
+})
+export class ServerApiModule {}
