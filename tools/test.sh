@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: set up, then the whole suite through Nx:
 #   lint (module boundaries enforced) · typecheck · build of both apps ·
-#   protocol document up to date · unit + WebSocket protocol tests (jest) ·
+#   protocol and OpenAPI documents up to date · unit + WebSocket protocol tests (jest) ·
 #   browser end-to-end tests (playwright-core + Debian Chromium).
 # Every step runs even if an earlier one failed; the summary says what failed.
 set -uo pipefail
@@ -34,6 +34,7 @@ step() { # step NAME CMD...
 
 step "lint, typecheck, build" nx run-many -t lint typecheck build --output-style=stream
 step "protocol document up to date" nx run signaling-contracts:protocol-doc-check --output-style=stream
+step "server API document (OpenAPI) up to date" nx run api:openapi-check --output-style=stream
 step "unit and protocol tests (jest)" nx run-many -t test --output-style=stream
 step "browser e2e" bash -c 'set -o pipefail; nx run web:e2e --output-style=stream | tee "$0/e2e.log"' "$RESULTS_DIR"
 # The e2e runner's closing line "e2e: N passed, N failed, N skipped" goes into the summary.
