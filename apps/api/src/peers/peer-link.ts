@@ -18,6 +18,8 @@ interface Pending {
  */
 export class PeerLink implements PeerChannel {
   private backlog: Pending[] = [];
+  /** The session ended: nothing is kept any more (a request made later fails at once). */
+  private dropped = false;
 
   constructor(
     private conn: PeerChannel | null,
@@ -44,6 +46,7 @@ export class PeerLink implements PeerChannel {
 
   /** The session ended without a resume. */
   drop(): void {
+    this.dropped = true;
     const backlog = this.backlog;
     this.backlog = [];
     for (const p of backlog) p.fail(new SignalingError('invalid_state', 'the peer disconnected'));
@@ -64,6 +67,10 @@ export class PeerLink implements PeerChannel {
   }
 
   private keep(pending: Pending): void {
+    if (this.dropped) {
+      pending.fail(new SignalingError('invalid_state', 'the peer disconnected'));
+      return;
+    }
     if (this.backlog.length >= BACKLOG_LIMIT) {
       pending.fail(new SignalingError('limit_exceeded', 'too many messages for a disconnected peer'));
       this.onOverflow();
