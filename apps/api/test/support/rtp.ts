@@ -13,7 +13,9 @@ function codec(caps: RtpCapabilities, mimeType: string): { preferredPayloadType:
  * RTX) track, derived from the router's capabilities as mediasoup-client does.
  */
 export function sendRtpParameters(kind: 'audio' | 'video', caps: RtpCapabilities): RtpParameters {
-  const ssrc = nextSsrc++;
+  const ssrc = nextSsrc;
+  // Video may carry RTX on ssrc + 1: the next track starts after it.
+  nextSsrc += kind === 'video' ? 2 : 1;
   const mid = kind === 'audio' ? '0' : '1';
   const headerExtensions = (caps.headerExtensions ?? [])
     .filter((h) => h.kind === kind && (h.uri === 'urn:ietf:params:rtp-hdrext:sdes:mid' || h.uri === 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time'))
