@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, DestroyRef, OnInit, computed, inject, signal } from '@angular/core';
 import { MediaDevicesService, MediaStreamDirective } from '@confer/media';
+import { ROLES, type Role } from '@confer/signaling-contracts';
 import { CallService, ROOM_ID_PATTERN, describeError } from '../shared/call.service';
 import { TokenService } from '../shared/token.service';
 
@@ -29,6 +30,11 @@ export class JoinComponent implements OnInit {
 
   protected readonly displayName = signal(this.tokens.suggestions.name ?? readStored(NAME_KEY));
   protected readonly roomId = signal(this.tokens.suggestions.room ?? new URLSearchParams(globalThis.location.search).get('room') ?? 'lobby');
+  /** Development tokens only: the role to ask for (`?role=participant` preselects it); undefined: the server's default. */
+  protected readonly role = signal<Role | undefined>(parseRole(new URLSearchParams(globalThis.location.search).get('role')));
+  protected readonly roles = ROLES;
+  /** The role picker is for development tokens; a portal's token carries its own role. */
+  protected readonly devTokens = !this.tokens.hasHandedOverToken;
   protected readonly micOn = signal(true);
   protected readonly cameraOn = signal(true);
   protected readonly micDeviceId = signal<string | undefined>(undefined);
@@ -63,6 +69,10 @@ export class JoinComponent implements OnInit {
 
   protected setRoom(value: string): void {
     this.roomId.set(value.trim());
+  }
+
+  protected setRole(value: string): void {
+    this.role.set(parseRole(value));
   }
 
   protected toggleMic(on: boolean): void {
@@ -100,6 +110,7 @@ export class JoinComponent implements OnInit {
       cameraOn: this.cameraOn(),
       micDeviceId: this.micDeviceId(),
       cameraDeviceId: this.cameraDeviceId(),
+      ...(this.devTokens && this.role() ? { role: this.role() } : {}),
     });
     this.joining.set(false);
   }
@@ -153,6 +164,10 @@ export class JoinComponent implements OnInit {
     // A portal may still post a token (iframe embedding): only warn when none came meanwhile.
     this.noToken.set(available === false && !this.tokens.hasHandedOverToken);
   }
+}
+
+function parseRole(value: string | null): Role | undefined {
+  return (ROLES as readonly string[]).includes(value ?? '') ? (value as Role) : undefined;
 }
 
 function readStored(key: string): string {

@@ -2,8 +2,12 @@ import { ChangeDetectionStrategy, Component, computed, inject, output } from '@a
 import { MediaDevicesService, MediaSession } from '@confer/media';
 import { CallService } from '../shared/call.service';
 import { IconComponent } from '../shared/icon.component';
+import { permissionDeniedText } from '../shared/moderation-notices';
 
-/** Microphone, camera, screen share and leave. */
+/**
+ * Microphone, camera, screen share and leave. What a moderator took away (a hard
+ * mute) or the role does not include is disabled, its tooltip saying why.
+ */
 @Component({
   selector: 'cf-controls',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -16,7 +20,8 @@ import { IconComponent } from '../shared/icon.component';
         [attr.aria-label]="micLabel()"
         [attr.aria-pressed]="micLive()"
         [class.off]="!micLive()"
-        [disabled]="!media()"
+        [disabled]="!media() || (!micLive() && !may().publishAudio)"
+        [attr.title]="may().publishAudio ? null : denied('publishAudio')"
         (click)="toggleMic()"
       >
         <cf-icon [name]="micLive() ? 'mic' : 'mic-off'" /> <span>{{ micLive() ? 'Mute' : 'Unmute' }}</span>
@@ -27,7 +32,8 @@ import { IconComponent } from '../shared/icon.component';
         [attr.aria-label]="cameraOn() ? 'Turn camera off' : 'Turn camera on'"
         [attr.aria-pressed]="cameraOn()"
         [class.off]="!cameraOn()"
-        [disabled]="!media()"
+        [disabled]="!media() || (!cameraOn() && !may().publishVideo)"
+        [attr.title]="may().publishVideo ? null : denied('publishVideo')"
         (click)="toggleCamera()"
       >
         <cf-icon [name]="cameraOn() ? 'camera' : 'camera-off'" /> <span>{{ cameraOn() ? 'Stop video' : 'Start video' }}</span>
@@ -37,7 +43,8 @@ import { IconComponent } from '../shared/icon.component';
         data-testid="toggle-screen"
         [attr.aria-label]="sharing() ? 'Stop sharing the screen' : 'Share the screen'"
         [attr.aria-pressed]="sharing()"
-        [disabled]="!media()"
+        [disabled]="!media() || (!sharing() && !may().publishScreen)"
+        [attr.title]="may().publishScreen ? null : denied('publishScreen')"
         (click)="toggleScreen()"
       >
         <cf-icon name="screen" /> <span>{{ sharing() ? 'Stop sharing' : 'Share screen' }}</span>
@@ -76,6 +83,12 @@ export class ControlsComponent {
   readonly leave = output<void>();
 
   protected readonly media = computed(() => this.session.mediaAvailable() && this.session.state() === 'joined');
+  /** What this peer may publish now (unknown counts as allowed: the server has the last word). */
+  protected readonly may = computed(() => {
+    const p = this.session.permissions();
+    return { publishAudio: p?.publishAudio !== false, publishVideo: p?.publishVideo !== false, publishScreen: p?.publishScreen !== false };
+  });
+  protected readonly denied = permissionDeniedText;
   private readonly mic = computed(() => this.session.localProducers().find((p) => p.source === 'mic'));
   protected readonly micLive = computed(() => Boolean(this.mic() && !this.mic()?.paused));
   protected readonly micLabel = computed(() => (!this.mic() ? 'Turn microphone on' : this.micLive() ? 'Mute microphone' : 'Unmute microphone'));

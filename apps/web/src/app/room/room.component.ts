@@ -1,5 +1,8 @@
 import { ChangeDetectionStrategy, Component, computed, effect, inject } from '@angular/core';
 import { MediaSession, MediaStreamDirective } from '@confer/media';
+import { LobbyPanelComponent } from '../moderation/lobby-panel.component';
+import { MeetingControlsComponent } from '../moderation/meeting-controls.component';
+import { WaitingRoomComponent } from '../moderation/waiting-room.component';
 import { CallService } from '../shared/call.service';
 import { ChatPanelComponent } from './chat-panel.component';
 import { ControlsComponent } from './controls.component';
@@ -7,11 +10,25 @@ import { FilePanelComponent } from './file-panel.component';
 import { PeerListComponent } from './peer-list.component';
 import { VideoGridComponent } from './video-grid.component';
 
-/** The meeting: video grid, side panel (people, chat, files), controls, remote audio. */
+/**
+ * The meeting: video grid, side panel (people, chat, files; for moderators the
+ * meeting controls and the waiting room), controls, remote audio. While this peer
+ * waits in the lobby, only the waiting screen.
+ */
 @Component({
   selector: 'cf-room',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [VideoGridComponent, PeerListComponent, ChatPanelComponent, FilePanelComponent, ControlsComponent, MediaStreamDirective],
+  imports: [
+    VideoGridComponent,
+    PeerListComponent,
+    ChatPanelComponent,
+    FilePanelComponent,
+    ControlsComponent,
+    MediaStreamDirective,
+    WaitingRoomComponent,
+    LobbyPanelComponent,
+    MeetingControlsComponent,
+  ],
   templateUrl: './room.component.html',
   styleUrl: './room.component.css',
 })

@@ -1,6 +1,8 @@
 import { ChangeDetectionStrategy, Component, computed, input } from '@angular/core';
 import { IconComponent } from '../shared/icon.component';
 import { MediaStreamDirective } from '@confer/media';
+import type { Role } from '@confer/signaling-contracts';
+import { RoleBadgeComponent } from '../moderation/role-badge.component';
 
 export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
 
@@ -17,13 +19,15 @@ export interface TileModel {
   micMuted: boolean;
   speaking: boolean;
   quality: Quality;
+  /** The participant's role (a badge for hosts, moderators and viewers); null when not known. */
+  role: Role | null;
 }
 
 /** One video tile: video (or initials), name, mic state, speaking ring, quality bars. */
 @Component({
   selector: 'cf-tile',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [MediaStreamDirective, IconComponent],
+  imports: [MediaStreamDirective, IconComponent, RoleBadgeComponent],
   host: {
     class: 'tile',
     'data-testid': 'tile',
@@ -50,6 +54,9 @@ export interface TileModel {
     }
     <div class="caption">
       <span class="name">{{ tile().displayName }}{{ tile().local ? ' (you)' : '' }}{{ tile().source === 'screen' ? ' — screen' : '' }}</span>
+      @if (tile().source === 'webcam') {
+        <cf-role-badge [role]="tile().role" />
+      }
       @if (tile().source === 'webcam' && tile().micMuted) {
         <span class="badge" data-testid="mic-muted" title="Microphone off" role="img" aria-label="microphone off"><cf-icon name="mic-off" /></span>
       }

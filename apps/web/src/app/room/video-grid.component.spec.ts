@@ -29,7 +29,7 @@ describe('VideoGridComponent', () => {
       providers: [
         {
           provide: MediaSession,
-          useValue: { peerId: signal('me'), activeSpeaker: speaker, localProducers: producers, remotePeers: peers, consumersByPeer: byPeer },
+          useValue: { peerId: signal('me'), activeSpeaker: speaker, localProducers: producers, remotePeers: peers, consumersByPeer: byPeer, role: signal('host') },
         },
         { provide: CallService, useValue: { displayName: signal('Ada') } },
       ],
@@ -45,7 +45,7 @@ describe('VideoGridComponent', () => {
   });
 
   it('shows a local tile, one tile per remote camera and a separate tile per screen share', async () => {
-    peers.set([{ id: 'bob', displayName: 'Bob Stone', device: { flag: 'chrome', name: 'Chrome' }, role: 'participant' }]);
+    peers.set([{ id: 'bob', displayName: 'Bob Stone', device: { flag: 'chrome', name: 'Chrome' }, role: 'moderator' }]);
     consumers.set([
       consumer('bob', 'mic', { producerPaused: true }),
       consumer('bob', 'webcam', { score: { score: 10, producerScore: 5, producerScores: [5] } }),
@@ -62,5 +62,7 @@ describe('VideoGridComponent', () => {
     expect(bob.querySelector('[data-testid="quality"]')?.getAttribute('data-quality')).toBe('fair');
     expect(bob.getAttribute('aria-label')).toBe('Bob Stone, camera, speaking');
     expect(tiles[0].querySelector('.avatar')?.textContent?.trim()).toBe('A');
+    // Role badges on camera tiles (not on screen shares).
+    expect(tiles.map((t) => t.querySelector('[data-testid="role-badge"]')?.textContent ?? null)).toEqual(['Host', 'Moderator', null]);
   });
 });

@@ -45,10 +45,11 @@ export class VideoGridComponent {
         micMuted: !mic || mic.paused,
         speaking: speaker === me,
         quality: cam ? producerQuality(cam.score) : mic ? producerQuality(mic.score) : 'unknown',
+        role: this.session.role(),
       },
     ];
     if (screen) {
-      tiles.push({ key: 'local-screen', peerId: me, displayName: name, source: 'screen', local: true, video: screen.track, videoPaused: screen.paused, micMuted: false, speaking: false, quality: producerQuality(screen.score) });
+      tiles.push({ key: 'local-screen', peerId: me, displayName: name, source: 'screen', local: true, video: screen.track, videoPaused: screen.paused, micMuted: false, speaking: false, quality: producerQuality(screen.score), role: null });
     }
     const byPeer = this.session.consumersByPeer();
     for (const peer of this.session.remotePeers()) {
@@ -66,6 +67,7 @@ export class VideoGridComponent {
         micMuted: !audio || audio.producerPaused,
         speaking: speaker === peer.id,
         quality: consumerQuality(video ?? audio),
+        role: peer.role,
       });
       for (const share of consumers.filter((c) => c.source === 'screen')) {
         tiles.push({
@@ -79,6 +81,7 @@ export class VideoGridComponent {
           micMuted: false,
           speaking: false,
           quality: consumerQuality(share),
+          role: null,
         });
       }
     }

@@ -1,6 +1,18 @@
 import { DestroyRef, Injectable, computed, inject, signal } from '@angular/core';
-import { ChatService, ConnectionError, FileTransferService, InvalidStateError, MediaPermissionError, MediaSession, RequestTimeoutError, SignalingClient } from '@confer/media';
-import { SignalingError } from '@confer/signaling-contracts';
+import {
+  ChatService,
+  ConnectionError,
+  ExpelledError,
+  FileTransferService,
+  InvalidStateError,
+  MediaPermissionError,
+  MediaSession,
+  PermissionDeniedError,
+  RequestTimeoutError,
+  SignalingClient,
+} from '@confer/media';
+import { SignalingError, type Role } from '@confer/signaling-contracts';
+import { expulsionNotice, moderatorActionNotice, permissionDeniedText } from './moderation-notices';
 import { TokenService } from './token.service';
 
 /** What the join screen hands to the call. */
@@ -11,6 +23,8 @@ export interface JoinRequest {
   cameraOn: boolean;
   micDeviceId?: string;
   cameraDeviceId?: string;
+  /** Development tokens only: the role to ask for (the server's default otherwise). */
+  role?: Role;
 }
 
 /** A message shown above the room (permissions, server errors, media unavailable). */
@@ -62,6 +76,17 @@ export class CallService {
         }
         if (state === 'closed') this.wasInRoom = false;
       }),
+      // Denied, removed, or the meeting ended: back to the join screen, saying who and why.
+      this.session.expelled$.subscribe((expulsion) => {
+        if (!expulsion) return;
+        this.chat.clear();
+        this.files.clearFinished();
+        this.notify(expulsion.kind === 'ended' ? 'info' : 'error', expulsionNotice(expulsion));
+      }),
+      this.session.moderatorActions$.subscribe((action) => {
+        const text = moderatorActionNotice(action);
+        if (text) this.notify('info', text);
+      }),
     ];
     inject(DestroyRef).onDestroy(() => subs.forEach((s) => s.unsubscribe()));
   }
@@ -72,10 +97,12 @@ export class CallService {
     this.roomCell.set(request.roomId);
     this.nameCell.set(request.displayName);
     try {
-      const token = await this.tokens.token(request.displayName, request.roomId);
+      const token = await this.tokens.token(request.displayName, request.roomId, request.role);
       await this.session.join({ token, roomId: request.roomId, displayName: request.displayName });
     } catch (error) {
-      this.notify('error', describeError(error));
+      // Left the waiting room, or denied there (the expulsion notice says so): nothing more to tell.
+      const quiet = error instanceof ExpelledError || (error instanceof InvalidStateError && !this.inRoom());
+      if (!quiet) this.notify('error', describeError(error));
       return false;
     }
     if (!this.session.mediaAvailable()) {
@@ -120,6 +147,8 @@ export class CallService {
 /** A sentence for the user from any error the SDK or the server produces. */
 export function describeError(error: unknown): string {
   if (error instanceof MediaPermissionError) return error.message;
+  if (error instanceof PermissionDeniedError) return permissionDeniedText(error.permission);
+  if (error instanceof ExpelledError) return expulsionNotice(error);
   if (error instanceof RequestTimeoutError) return `The server did not answer in time (${error.message}).`;
   if (error instanceof ConnectionError) {
     switch (error.reason) {

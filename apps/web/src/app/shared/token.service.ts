@@ -1,4 +1,5 @@
 import { DestroyRef, Injectable, inject } from '@angular/core';
+import type { Role } from '@confer/signaling-contracts';
 
 /** Message an embedding portal posts to hand over a token: `{ type: 'confer:token', token }`. */
 export interface TokenMessage {
@@ -17,7 +18,8 @@ export interface TokenMessage {
  *   `<meta name="confer-portal-origins" content="https://portal.example …">` (or the
  *   app's own origin) are accepted.
  * - Development: with no handed-over token, the app asks `POST /api/dev/token`, which
- *   exists only when the API runs with `DEV_TOKENS=true`.
+ *   exists only when the API runs with `DEV_TOKENS=true`, for the role picked on the
+ *   join screen (`?role=participant` preselects it).
  *
  * A token is never read from the query string.
  */
@@ -46,15 +48,18 @@ export class TokenService {
     return this.handedOver !== null;
   }
 
-  /** The handed-over token, or one from the development endpoint. */
-  async token(displayName: string, roomId: string): Promise<string> {
+  /**
+   * The handed-over token, or one from the development endpoint; `role` (development
+   * only) asks that endpoint for a host, moderator, participant or viewer token.
+   */
+  async token(displayName: string, roomId: string, role?: Role): Promise<string> {
     if (this.handedOver) return this.handedOver;
     let response: Response;
     try {
       response = await fetch('/api/dev/token', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ displayName, roomId }),
+        body: JSON.stringify({ displayName, roomId, ...(role ? { role } : {}) }),
       });
     } catch {
       throw new Error('The server cannot be reached. Check your connection and try again.');

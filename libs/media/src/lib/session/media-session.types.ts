@@ -129,8 +129,8 @@ export type ModeratorAction =
       role: Role;
       previousRole: Role | null;
       permissions: Permissions;
-      granted: (keyof Permissions)[];
-      revoked: (keyof Permissions)[];
+      granted: readonly (keyof Permissions)[];
+      revoked: readonly (keyof Permissions)[];
       by: string | null;
       reason?: string;
     };
