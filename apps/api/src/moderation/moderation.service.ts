@@ -19,6 +19,7 @@ import { RoomSettingsService, type RoomSettingsPatch } from '../room-settings/ro
 import type { Room } from '../rooms/room';
 import { RoomsService } from '../rooms/rooms.service';
 import { SessionsService } from '../sessions/sessions.service';
+import { definedOnly } from '../validation/defined-only';
 import { WorkerHealthService } from '../workers/worker-health.service';
 import { auditActor, eventActor, shownActor, type Actor } from './moderation-actor';
 
@@ -171,7 +172,7 @@ export class ModerationService {
    * (screen) the producers of that source; the peer hears of each.
    */
   private async applyPermissions(actor: Actor, target: Peer, patch: Partial<Permissions>, replace = false): Promise<void> {
-    const next: Permissions = replace ? (patch as Permissions) : { ...target.permissions, ...patch };
+    const next: Permissions = replace ? (patch as Permissions) : { ...target.permissions, ...definedOnly(patch) };
     const revoked = PERMISSION_NAMES.filter((p) => target.permissions[p] && !next[p]);
     target.permissions = next;
     for (const permission of revoked) {

@@ -4,6 +4,7 @@ import { SignalingError, type Permissions, type RoomSettings } from '@confer/sig
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, type DatabaseConnection } from '../database/database';
 import { rooms } from '../database/schema';
+import { definedOnly } from '../validation/defined-only';
 
 /** A change to a room's settings: any subset, `participantPermissions` merged field by field. */
 export type RoomSettingsPatch = Partial<Omit<RoomSettings, 'participantPermissions'>> & { participantPermissions?: Partial<Permissions> };
@@ -106,7 +107,7 @@ export class RoomSettingsService implements OnModuleInit {
       lobby: patch.lobby ?? base.lobby,
       locked: patch.locked ?? base.locked,
       capacity,
-      participantPermissions: { ...base.participantPermissions, ...(patch.participantPermissions ?? {}) },
+      participantPermissions: { ...base.participantPermissions, ...definedOnly(patch.participantPermissions ?? {}) },
     };
   }
 }
