@@ -29,7 +29,8 @@ export class JoinComponent implements OnInit {
   protected readonly devices = inject(MediaDevicesService);
 
   protected readonly displayName = signal(this.tokens.suggestions.name ?? readStored(NAME_KEY));
-  protected readonly roomId = signal(this.tokens.suggestions.room ?? new URLSearchParams(globalThis.location.search).get('room') ?? 'lobby');
+  /** Back from a room the user did not leave (removed, meeting ended, disconnected): that room again. */
+  protected readonly roomId = signal(this.call.roomId() ?? this.tokens.suggestions.room ?? new URLSearchParams(globalThis.location.search).get('room') ?? 'lobby');
   /** Development tokens only: the role to ask for (`?role=participant` preselects it); undefined: the server's default. */
   protected readonly role = signal<Role | undefined>(parseRole(new URLSearchParams(globalThis.location.search).get('role')));
   protected readonly roles = ROLES;

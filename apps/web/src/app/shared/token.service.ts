@@ -28,6 +28,12 @@ export class TokenService {
   private handedOver: string | null = null;
   private readonly hints: { room?: string; name?: string } = {};
   private readonly allowedOrigins: string[];
+  /**
+   * Development tokens by name, room and role, for this page's life: joining again
+   * is the same identity (as with a portal's token), so a moderator's removal ban
+   * applies to it. They last 12 h.
+   */
+  private readonly devTokens = new Map<string, string>();
 
   constructor() {
     const meta = globalThis.document?.querySelector('meta[name="confer-portal-origins"]')?.getAttribute('content') ?? '';
@@ -54,6 +60,9 @@ export class TokenService {
    */
   async token(displayName: string, roomId: string, role?: Role): Promise<string> {
     if (this.handedOver) return this.handedOver;
+    const key = JSON.stringify([displayName, roomId, role ?? null]);
+    const known = this.devTokens.get(key);
+    if (known) return known;
     let response: Response;
     try {
       response = await fetch('/api/dev/token', {
@@ -70,6 +79,7 @@ export class TokenService {
     if (!response.ok) throw new Error(`Could not get an access token (HTTP ${response.status}).`);
     const body = (await response.json()) as { token?: string };
     if (!body.token) throw new Error('The server returned no access token.');
+    this.devTokens.set(key, body.token);
     return body.token;
   }
 
