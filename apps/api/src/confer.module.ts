@@ -15,6 +15,7 @@ import { MediaModule } from './media/media.module';
 import { EVENT_SINKS, type EventSink } from './policies/event-sink';
 import { IDENTITY_MAPPER, type IdentityMapper } from './policies/identity-mapper';
 import { DEFAULT_POLICIES, PoliciesModule, type ConferPolicies } from './policies/policies.module';
+import { RECORDING_STORAGE, type RecordingStorage } from './policies/recording-storage';
 import { ROOM_POLICY, type RoomPolicy } from './policies/room-policy';
 import { WORKER_PLACEMENT, type WorkerPlacement } from './policies/worker-placement';
 import { RoomsModule } from './rooms/rooms.module';
@@ -36,6 +37,7 @@ export interface ConferAsyncOptions {
   roomPolicy?: RoomPolicy;
   identityMapper?: IdentityMapper;
   eventSinks?: EventSink[];
+  recordingStorage?: RecordingStorage;
 }
 
 const CONFER_OPTIONS = Symbol('CONFER_OPTIONS');
@@ -78,6 +80,7 @@ export class ConferModule {
       fromOptions(ROOM_POLICY, (o, c) => o.roomPolicy ?? DEFAULT_POLICIES.roomPolicy(c)),
       fromOptions(IDENTITY_MAPPER, (o) => o.identityMapper ?? DEFAULT_POLICIES.identityMapper()),
       fromOptions(EVENT_SINKS, (o) => o.eventSinks ?? []),
+      fromOptions(RECORDING_STORAGE, (o, c) => o.recordingStorage ?? DEFAULT_POLICIES.recordingStorage(c)),
     ]);
     return ConferModule.build(config, policies);
   }

@@ -11,6 +11,7 @@ import { MEDIASOUP_API } from '../src/workers/mediasoup-api';
 import { FakeMediasoup, fakeMediasoupSource } from '../src/testing/mediasoup-double';
 import type { ConferEvent, EventSink } from '../src/policies/event-sink';
 import type { IdentityMapper } from '../src/policies/identity-mapper';
+import { LocalDirectoryStorage, RECORDING_STORAGE, type RecordingStorage, type StoredRecording } from '../src/policies/recording-storage';
 import type { RoomAction, RoomPolicy } from '../src/policies/room-policy';
 import type { WorkerLoad, WorkerPlacement } from '../src/policies/worker-placement';
 import { sendRtpParameters } from './support/rtp';
@@ -23,7 +24,7 @@ import { TestClient } from './support/test-client';
  * providing classes, without touching Confer's code.
  */
 const SECRET = 'portal-secret-0123456789abcdef';
-const ENV = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET: SECRET, MEDIASOUP_NUM_WORKERS: '3', RESUME_GRACE_MS: '0' };
+const ENV = { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET: SECRET, MEDIASOUP_NUM_WORKERS: '3', RESUME_GRACE_MS: '0', DATABASE_URL: 'memory:', DATA_DIR: '/tmp/confer-extension-points' };
 
 const token = (claims: Record<string, unknown> & { sub: string }): Promise<string> =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(claims.sub).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
@@ -83,6 +84,27 @@ class AuditSink implements EventSink {
   }
 }
 
+/** Recordings go to the portal's document system (here: memory). */
+@Injectable()
+class PortalDocuments implements RecordingStorage {
+  readonly files = new Map<string, StoredRecording>();
+  constructor(readonly directory: PortalDirectory) {}
+  async put(recordingId: string, fileName: string): Promise<StoredRecording> {
+    const stored = { key: `${recordingId}/${fileName}`, recordingId, fileName, bytes: 0, storedAt: new Date(0).toISOString() };
+    this.files.set(stored.key, stored);
+    return stored;
+  }
+  async list(): Promise<StoredRecording[]> {
+    return [...this.files.values()];
+  }
+  read(): Promise<never> {
+    return Promise.reject(new Error('not kept here'));
+  }
+  async remove(key: string): Promise<void> {
+    this.files.delete(key);
+  }
+}
+
 const brokenSink: EventSink = {
   emit: () => {
     throw new Error('the audit database is down');
@@ -111,7 +133,15 @@ describe('ConferModule.forRoot: policies as classes in the portal own module', (
   @Module({
     imports: [
       DirectoryModule,
-      ConferModule.forRoot({ env: ENV, imports: [DirectoryModule], identityMapper: DepartmentIdentity, roomPolicy: PortalRoomPolicy, workerPlacement: placement, eventSinks: [AuditSink, brokenSink] }),
+      ConferModule.forRoot({
+        env: ENV,
+        imports: [DirectoryModule],
+        identityMapper: DepartmentIdentity,
+        roomPolicy: PortalRoomPolicy,
+        workerPlacement: placement,
+        eventSinks: [AuditSink, brokenSink],
+        recordingStorage: PortalDocuments,
+      }),
     ],
   })
   class PortalModule {}
@@ -168,6 +198,14 @@ describe('ConferModule.forRoot: policies as classes in the portal own module', (
     expect(standupWorker?.appData.index).toBe(2);
   });
 
+  it('stores recordings where the portal says (its class, with its own dependencies injected)', async () => {
+    const storage = server.app.get<RecordingStorage>(RECORDING_STORAGE);
+    expect(storage).toBeInstanceOf(PortalDocuments);
+    expect((storage as PortalDocuments).directory).toBe(server.app.get(PortalDirectory));
+    await storage.put('rec-1', 'meeting.webm', '/nowhere');
+    expect((await storage.list()).map((s) => s.key)).toEqual(['rec-1/meeting.webm']);
+  });
+
   it('sends events to every sink; a failing sink disturbs nothing', async () => {
     const audit = server.app.get(AuditSink);
     const ben = await connect({ sub: 'ben', dept: 'rnd' });
@@ -220,6 +258,10 @@ describe('ConferModule.forRootAsync: options from a factory with injected depend
       // Default room policy: the identity's rooms.
       expect((await c.requestError('getRouterRtpCapabilities', { roomId: 'standup' })).code).toBe('forbidden');
       await c.close();
+      // Not given by the factory: the default storage, in DATA_DIR/recordings.
+      const storage = server.app.get<RecordingStorage>(RECORDING_STORAGE);
+      expect(storage).toBeInstanceOf(LocalDirectoryStorage);
+      expect((storage as LocalDirectoryStorage).root).toBe('/tmp/confer-extension-points/recordings');
     } finally {
       await server.app.close();
     }

@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { Global, Module, type DynamicModule, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
 import { EVENT_SINKS, type EventSink } from './event-sink';
 import { DefaultIdentityMapper, IDENTITY_MAPPER, type IdentityMapper } from './identity-mapper';
+import { LocalDirectoryStorage, RECORDING_STORAGE, type RecordingStorage } from './recording-storage';
 import { ROOM_POLICY, TokenRoomPolicy, type RoomPolicy } from './room-policy';
 import { LeastLoadedPlacement, WORKER_PLACEMENT, type WorkerPlacement } from './worker-placement';
 
@@ -17,6 +19,7 @@ export interface ConferPolicies {
   roomPolicy?: PolicyOf<RoomPolicy>;
   identityMapper?: PolicyOf<IdentityMapper>;
   eventSinks?: PolicyOf<EventSink>[];
+  recordingStorage?: PolicyOf<RecordingStorage>;
 }
 
 /** The default of each policy, the one place both `forRoot` and `forRootAsync` take them from. */
@@ -24,6 +27,7 @@ export const DEFAULT_POLICIES = {
   workerPlacement: (): WorkerPlacement => new LeastLoadedPlacement(),
   roomPolicy: (config: AppConfig): RoomPolicy => new TokenRoomPolicy(config.limits.maxPeersPerRoom),
   identityMapper: (): IdentityMapper => new DefaultIdentityMapper(),
+  recordingStorage: (config: AppConfig): RecordingStorage => new LocalDirectoryStorage(path.resolve(config.portal.dataDir, 'recordings')),
 };
 
 function isClass<T>(policy: PolicyOf<T>): policy is Type<T> {
@@ -38,7 +42,7 @@ function providerOf<T>(token: symbol, policy: PolicyOf<T> | undefined, fallback:
 /**
  * The policies behind their injection tokens, global so that every module of
  * the API injects the same ones: {@link WORKER_PLACEMENT}, {@link ROOM_POLICY},
- * {@link IDENTITY_MAPPER}, {@link EVENT_SINKS} (and the {@link EventsService}
+ * {@link IDENTITY_MAPPER}, {@link EVENT_SINKS}, {@link RECORDING_STORAGE} (and the {@link EventsService}
  * that feeds the sinks).
  */
 @Global()
@@ -51,6 +55,7 @@ export class PoliciesModule {
       providerOf(WORKER_PLACEMENT, policies.workerPlacement, DEFAULT_POLICIES.workerPlacement),
       providerOf(ROOM_POLICY, policies.roomPolicy, DEFAULT_POLICIES.roomPolicy),
       providerOf(IDENTITY_MAPPER, policies.identityMapper, DEFAULT_POLICIES.identityMapper),
+      providerOf(RECORDING_STORAGE, policies.recordingStorage, DEFAULT_POLICIES.recordingStorage),
       ...sinkClasses,
       {
         provide: EVENT_SINKS,
@@ -68,7 +73,7 @@ export class PoliciesModule {
       module: PoliciesModule,
       imports,
       providers: [...policyProviders, EventsService],
-      exports: [WORKER_PLACEMENT, ROOM_POLICY, IDENTITY_MAPPER, EVENT_SINKS, EventsService],
+      exports: [WORKER_PLACEMENT, ROOM_POLICY, IDENTITY_MAPPER, EVENT_SINKS, RECORDING_STORAGE, EventsService],
     };
   }
 }
