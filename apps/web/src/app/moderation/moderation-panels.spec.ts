@@ -1,23 +1,15 @@
 import type { Type } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { MediaSession } from '@confer/media';
-import { CallService } from '../shared/call.service';
 import { LobbyPanelComponent } from './lobby-panel.component';
 import { MeetingControlsComponent } from './meeting-controls.component';
-import { clickButton, fakeCall, fakeModerationSession } from './moderation-testing';
+import { clickButton, provideFakeModeration, type FakeModerationSession } from './moderation-testing';
 import { WaitingRoomComponent } from './waiting-room.component';
 
 describe('moderation panels', () => {
-  let session: ReturnType<typeof fakeModerationSession>;
+  let session: FakeModerationSession;
 
   beforeEach(() => {
-    session = fakeModerationSession();
-    TestBed.configureTestingModule({
-      providers: [
-        { provide: MediaSession, useValue: session },
-        { provide: CallService, useValue: fakeCall() },
-      ],
-    });
+    session = provideFakeModeration();
   });
 
   async function render<T>(component: Type<T>): Promise<{ el: HTMLElement; instance: T; stable: () => Promise<void> }> {

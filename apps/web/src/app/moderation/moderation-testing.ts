@@ -1,5 +1,7 @@
 import { signal } from '@angular/core';
-import type { Expulsion, RemotePeer } from '@confer/media';
+import { TestBed } from '@angular/core/testing';
+import { MediaSession, type Expulsion, type RemotePeer } from '@confer/media';
+import { CallService } from '../shared/call.service';
 import type { LobbyEntry, Permissions, Role, RoomSettings } from '@confer/signaling-contracts';
 
 export const ALL_PERMISSIONS: Permissions = { publishAudio: true, publishVideo: true, publishScreen: true, chat: true, sendFiles: true };
@@ -42,6 +44,20 @@ export function fakeCall() {
     notify: jest.fn(),
   };
 }
+
+/** Configures TestBed with a fake session and call service; returns the session to drive and inspect. */
+export function provideFakeModeration(): FakeModerationSession {
+  const session = fakeModerationSession();
+  TestBed.configureTestingModule({
+    providers: [
+      { provide: MediaSession, useValue: session },
+      { provide: CallService, useValue: fakeCall() },
+    ],
+  });
+  return session;
+}
+
+export type FakeModerationSession = ReturnType<typeof fakeModerationSession>;
 
 /** Clicks the button whose accessible name (aria-label, else text) is `name`. */
 export function clickButton(root: HTMLElement, name: string): void {

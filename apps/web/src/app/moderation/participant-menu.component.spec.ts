@@ -1,22 +1,15 @@
 import { TestBed } from '@angular/core/testing';
-import { MediaSession, type RemotePeer } from '@confer/media';
-import { CallService } from '../shared/call.service';
-import { clickButton, fakeCall, fakeModerationSession } from './moderation-testing';
+import type { RemotePeer } from '@confer/media';
+import { clickButton, provideFakeModeration, type FakeModerationSession } from './moderation-testing';
 import { ParticipantMenuComponent } from './participant-menu.component';
 
 const BOB: RemotePeer = { id: 'bob', displayName: 'Bob', device: { flag: 'chrome', name: 'Chrome' }, role: 'participant' };
 
 describe('ParticipantMenuComponent', () => {
-  let session: ReturnType<typeof fakeModerationSession>;
+  let session: FakeModerationSession;
 
   beforeEach(() => {
-    session = fakeModerationSession();
-    TestBed.configureTestingModule({
-      providers: [
-        { provide: MediaSession, useValue: session },
-        { provide: CallService, useValue: fakeCall() },
-      ],
-    });
+    session = provideFakeModeration();
   });
 
   async function open(peer: RemotePeer) {
