@@ -75,6 +75,23 @@ describe('TokenService', () => {
     await expect(tokens.token('Ada', 'team-1')).resolves.toBe('abc.def');
   });
 
+  it('asks the development endpoint for the picked role, and keeps the token per name, room and role (one identity)', async () => {
+    const original = globalThis.fetch;
+    let n = 0;
+    const fetchMock = jest.fn(async () => ({ ok: true, status: 200, json: async () => ({ token: `dev-${++n}` }) }) as unknown as Response);
+    globalThis.fetch = fetchMock;
+    try {
+      const tokens = TestBed.inject(TokenService);
+      await expect(tokens.token('Ada', 'team-1', 'participant')).resolves.toBe('dev-1');
+      expect(JSON.parse((fetchMock.mock.calls[0] as unknown as [string, RequestInit])[1].body as string)).toEqual({ displayName: 'Ada', roomId: 'team-1', role: 'participant' });
+      await expect(tokens.token('Ada', 'team-1', 'participant')).resolves.toBe('dev-1');
+      await expect(tokens.token('Ada', 'team-1')).resolves.toBe('dev-2');
+      expect(fetchMock).toHaveBeenCalledTimes(2);
+    } finally {
+      globalThis.fetch = original;
+    }
+  });
+
   it('accepts a postMessage hand-over from its own origin only', async () => {
     const tokens = TestBed.inject(TokenService);
     window.dispatchEvent(new MessageEvent('message', { data: { type: 'confer:token', token: 'evil' }, origin: 'https://evil.example' }));
