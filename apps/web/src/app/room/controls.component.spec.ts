@@ -10,14 +10,17 @@ const ALL: Permissions = { publishAudio: true, publishVideo: true, publishScreen
 describe('ControlsComponent', () => {
   const permissions = signal<Permissions | null>(ALL);
   const producers = signal<LocalProducer[]>([]);
+  const role = signal<'participant' | 'viewer'>('participant');
+  const session = { mediaAvailable: signal(true), state: signal('joined'), localProducers: producers, permissions, role, resumeProducer: jest.fn(async () => undefined) };
 
   beforeEach(() => {
     permissions.set(ALL);
     producers.set([]);
+    role.set('participant');
     TestBed.configureTestingModule({
       providers: [
-        { provide: MediaSession, useValue: { mediaAvailable: signal(true), state: signal('joined'), localProducers: producers, permissions } },
-        { provide: CallService, useValue: { attempt: jest.fn() } },
+        { provide: MediaSession, useValue: session },
+        { provide: CallService, useValue: { attempt: jest.fn(async (action: () => Promise<unknown>) => void (await action())) } },
         { provide: MediaDevicesService, useValue: { refresh: jest.fn(async () => undefined), microphones: signal([]), cameras: signal([]) } },
       ],
     });
@@ -47,5 +50,26 @@ describe('ControlsComponent', () => {
     await fixture.whenStable();
     expect(button(el, 'toggle-mic')?.disabled).toBe(false);
     expect(button(el, 'toggle-mic')?.getAttribute('aria-pressed')).toBe('false');
+  });
+
+  it('offers to turn a camera the moderator paused back on (resume) once allowed; viewers are told why they cannot', async () => {
+    const cam = { id: 'c', source: 'webcam', kind: 'video', track: {} as MediaStreamTrack, paused: true, score: [] } satisfies LocalProducer;
+    producers.set([cam]);
+    permissions.set({ ...ALL, publishVideo: false });
+    const fixture = TestBed.createComponent(ControlsComponent);
+    await fixture.whenStable();
+    const el = fixture.nativeElement as HTMLElement;
+    expect(button(el, 'toggle-camera')?.getAttribute('aria-label')).toBe('Turn camera on');
+    expect(button(el, 'toggle-camera')?.disabled).toBe(true);
+    permissions.set(ALL);
+    await fixture.whenStable();
+    button(el, 'toggle-camera')?.click();
+    await fixture.whenStable();
+    expect(session.resumeProducer).toHaveBeenCalledWith('webcam');
+
+    role.set('viewer');
+    permissions.set({ ...ALL, publishAudio: false });
+    await fixture.whenStable();
+    expect(button(el, 'toggle-mic')?.getAttribute('title')).toContain('Viewers watch and listen');
   });
 });

@@ -88,16 +88,21 @@ export class ControlsComponent {
     const p = this.session.permissions();
     return { publishAudio: p?.publishAudio !== false, publishVideo: p?.publishVideo !== false, publishScreen: p?.publishScreen !== false };
   });
-  protected readonly denied = permissionDeniedText;
+  /** The tooltip of a control this peer may not use. */
+  protected denied(permission: 'publishAudio' | 'publishVideo' | 'publishScreen'): string {
+    return this.session.role() === 'viewer' ? 'Viewers watch and listen; a moderator can make you a participant.' : permissionDeniedText(permission);
+  }
   private readonly mic = computed(() => this.session.localProducers().find((p) => p.source === 'mic'));
   protected readonly micLive = computed(() => Boolean(this.mic() && !this.mic()?.paused));
   protected readonly micLabel = computed(() => (!this.mic() ? 'Turn microphone on' : this.micLive() ? 'Mute microphone' : 'Unmute microphone'));
-  protected readonly cameraOn = computed(() => this.session.localProducers().some((p) => p.source === 'webcam'));
+  private readonly camera = computed(() => this.session.localProducers().find((p) => p.source === 'webcam'));
+  /** Sending video: a camera producer that is not paused (a moderator's hard mute pauses it). */
+  protected readonly cameraOn = computed(() => Boolean(this.camera() && !this.camera()?.paused));
   protected readonly sharing = computed(() => this.session.localProducers().some((p) => p.source === 'screen'));
 
   protected readonly micDeviceId = computed(() => this.mic()?.deviceId ?? this.mic()?.track.getSettings?.().deviceId);
   protected readonly cameraDeviceId = computed(() => {
-    const cam = this.session.localProducers().find((p) => p.source === 'webcam');
+    const cam = this.camera();
     return cam?.deviceId ?? cam?.track.getSettings?.().deviceId;
   });
 
@@ -119,7 +124,9 @@ export class ControlsComponent {
   }
 
   protected toggleCamera(): Promise<void> {
-    return this.call.attempt(() => (this.cameraOn() ? this.session.disableCamera() : this.session.enableCamera()));
+    const camera = this.camera();
+    // Paused by a moderator and allowed again: resume it rather than open the camera a second time.
+    return this.call.attempt(() => (!camera ? this.session.enableCamera() : camera.paused ? this.session.resumeProducer('webcam') : this.session.disableCamera()));
   }
 
   protected toggleScreen(): Promise<void> {
