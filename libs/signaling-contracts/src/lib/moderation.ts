@@ -50,6 +50,13 @@ export interface LobbyEntry {
   since: number;
 }
 
+/** The permission that publishing from `source` needs (`mic` → publishAudio, `webcam` → publishVideo, screen → publishScreen). */
+export function permissionForSource(source: string): keyof Permissions {
+  if (source === 'mic') return 'publishAudio';
+  if (source === 'webcam') return 'publishVideo';
+  return 'publishScreen';
+}
+
 /** Sources a moderator can mute; `mic` and `webcam` are paused, `screen` (and its audio) closed. */
 export const MUTABLE_SOURCES = ['mic', 'webcam', 'screen'] as const;
 export type MutableSource = (typeof MUTABLE_SOURCES)[number];

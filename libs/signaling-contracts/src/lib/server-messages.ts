@@ -1,6 +1,15 @@
 import type { Empty, MethodSpec } from './client-requests';
 import type { ChatMessage, PeerInfo, ProducerAppData } from './domain';
 import type {
+  ExpelledNotification,
+  LobbyDecisionNotification,
+  LobbyEntry,
+  PermissionsChangedNotification,
+  ProducerModeratedNotification,
+  Role,
+  RoomSettings,
+} from './moderation';
+import type {
   ConsumerLayers,
   ConsumerScore,
   MediaKind,
@@ -128,6 +137,25 @@ export interface ServerNotifications {
    * Reconnect after the close (another instance, or this one after its restart).
    */
   serverShutdown: { reason: string; drainMs: number };
+
+  /** To moderators: who waits in the lobby now (sent on every change). */
+  lobbyChanged: { waiting: LobbyEntry[] };
+  /** To a waiting peer: admitted (send `join` again) or denied (it is out of the room). */
+  lobbyDecision: LobbyDecisionNotification;
+  /** To a peer: its role or permissions changed (a moderator, the server API, or the room's settings). */
+  permissionsChanged: PermissionsChangedNotification;
+  /** To the room: a peer's role changed. */
+  peerRoleChanged: { peerId: string; role: Role };
+  /** To the room: the lobby or lock changed. */
+  roomSettingsChanged: { settings: RoomSettings };
+  /** To a producer's owner: a moderator paused it (`mic`, `webcam`); it stays paused until the permission returns. */
+  producerPausedByModerator: ProducerModeratedNotification;
+  /** To a producer's owner: a moderator closed it (`screen`); close the local producer. */
+  producerClosedByModerator: ProducerModeratedNotification;
+  /** To a removed peer: it is out of the room and cannot re-enter for a while. */
+  removed: ExpelledNotification;
+  /** To everyone in the room: the meeting was ended; everyone is out of the room. */
+  meetingEnded: ExpelledNotification;
 }
 
 export type ServerNotificationMethod = keyof ServerNotifications;
