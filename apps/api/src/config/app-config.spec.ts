@@ -64,7 +64,7 @@ describe('loadConfig', () => {
     [{ MEDIASOUP_LOG_LEVEL: 'loud' }, /MEDIASOUP_LOG_LEVEL/],
     [{ RTC_MIN_PORT: '50000', RTC_MAX_PORT: '40000' }, /RTC_MIN_PORT=50000 is above RTC_MAX_PORT=40000/],
     [{ ICE_SERVERS: '[{"url":"stun:x"}]' }, /ICE_SERVERS/],
-    [{ JWT_SECRET: 'short' }, /JWT_SECRET/],
+    [{ JWT_SECRET: 'short' }, /JWT_SECRET=\(hidden\)/],
     [{ DEV_TOKENS: 'maybe' }, /DEV_TOKENS/],
     [{ MAX_MESSAGE_BYTES: '2000' }, /MAX_MESSAGE_BYTES=2000 cannot carry/],
     [{ SHUTDOWN_DRAIN_MS: '-1' }, /SHUTDOWN_DRAIN_MS=-1/],

@@ -76,7 +76,9 @@ function describe(errors: ValidationError[]): string {
       const constraints = e.constraints ?? {};
       const typeFailure = TYPE_CONSTRAINTS.find((c) => c in constraints);
       const messages = typeFailure ? [constraints[typeFailure]] : Object.values(constraints);
-      return `${e.property}=${JSON.stringify(e.value)}: ${messages.join('; ')}`;
+      // Secrets are named, never shown (start-up errors end up in logs).
+      const shown = /SECRET|API_KEYS|DATABASE_URL/.test(e.property) ? '(hidden)' : JSON.stringify(e.value);
+      return `${e.property}=${shown}: ${messages.join('; ')}`;
     })
     .join('\n  ');
 }

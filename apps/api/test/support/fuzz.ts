@@ -56,6 +56,16 @@ export function validRequests(t: FuzzTargets, n: number): [string, Data][] {
     ['fileChunk', { transferId: 'nope', seq: 0, data: 'YWJj' }],
     ['fileComplete', { transferId: 'nope' }],
     ['fileCancel', { transferId: 'nope', reason: 'x' }],
+    // Moderation: the fuzzer is a participant, so valid ones are `forbidden`; none may reach the other peer.
+    ['lobbyAdmit', { peerId: t.otherPeerId }],
+    ['lobbyDeny', { all: true, reason: 'x' }],
+    ['muteParticipant', { peerId: t.otherPeerId, source: 'mic' }],
+    ['muteAll', { source: 'webcam' }],
+    ['setPermissions', { peerId: t.otherPeerId, permissions: { chat: false, publishAudio: true } }],
+    ['setRole', { peerId: t.otherPeerId, role: 'moderator' }],
+    ['removeParticipant', { peerId: t.otherPeerId, reason: 'x' }],
+    ['updateRoomSettings', { locked: true, lobby: false }],
+    ['endMeeting', { reason: 'x' }],
   ];
 }
 
