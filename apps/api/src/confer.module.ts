@@ -18,6 +18,7 @@ import { DEFAULT_POLICIES, PoliciesModule, type ConferPolicies } from './policie
 import { RECORDING_STORAGE, type RecordingStorage } from './policies/recording-storage';
 import { ROOM_POLICY, type RoomPolicy } from './policies/room-policy';
 import { WORKER_PLACEMENT, type WorkerPlacement } from './policies/worker-placement';
+import { RecordingModule } from './recording/recording.module';
 import { RoomsModule } from './rooms/rooms.module';
 import { ServerApiModule } from './server-api/server-api.module';
 import { SignalingModule } from './signaling/signaling.module';
@@ -120,6 +121,7 @@ export class ConferModule {
         WorkersModule,
         RoomsModule,
         MediaModule,
+        RecordingModule,
         SignalingModule,
         ServerApiModule,
       ],

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { IceServer, ServerLimits } from '@confer/signaling-contracts';
@@ -60,6 +61,17 @@ export interface AppConfig {
   limits: ServerLimits;
   /** Server API, webhooks, database, moderation. */
   portal: PortalConfig;
+  /** Server-side recording (apps/api/src/recording/). */
+  recording: {
+    /** RECORDING_ENABLED: undefined = on when ffmpeg is found. */
+    enabled?: boolean;
+    ffmpegPath: string;
+    minPort: number;
+    maxPort: number;
+    listenIp: string;
+    /** Where tracks are written while recording, before RECORDING_STORAGE takes the finished files. */
+    workDir: string;
+  };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -117,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
   if (!vars.JWT_SECRET && !vars.JWT_JWKS_URL && !vars.DEV_TOKENS) {
     problems.push('JWT_SECRET or JWT_JWKS_URL: one must be set so that tokens can be verified (or DEV_TOKENS=true for local use)');
   }
+  if (vars.RECORDING_MAX_PORT - vars.RECORDING_MIN_PORT < 7) problems.push(`RECORDING_MIN_PORT=${vars.RECORDING_MIN_PORT}..RECORDING_MAX_PORT=${vars.RECORDING_MAX_PORT}: the range needs at least 8 ports`);
   const portal = portalConfig(vars, problems);
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 
@@ -167,6 +180,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
       fileChunkBytes: vars.FILE_CHUNK_BYTES,
     },
     portal,
+    recording: {
+      enabled: vars.RECORDING_ENABLED,
+      ffmpegPath: vars.FFMPEG_PATH,
+      minPort: vars.RECORDING_MIN_PORT,
+      maxPort: vars.RECORDING_MAX_PORT,
+      listenIp: vars.RECORDING_LISTEN_IP,
+      workDir: path.resolve(vars.DATA_DIR, 'recordings-work'),
+    },
   };
 }
 

@@ -59,6 +59,11 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'WEBHOOK_TIMEOUT_MS', default: '5000', meaning: 'A webhook endpoint must answer 2xx within this long.' },
   { name: 'REMOVAL_BAN_S', default: '300', meaning: 'After a moderator removes a participant, the same identity cannot re-enter that room for this many seconds.' },
   { name: 'ROOM_DEFAULT_LOBBY', default: 'false', meaning: 'Lobby on for rooms that were not created through the server API.' },
+  { name: 'RECORDING_ENABLED', default: '(when ffmpeg is found)', meaning: 'Server-side recording (one tap and ffmpeg per track, one mixed MP4 at stop). Unset: on when FFMPEG_PATH runs and a mediasoup worker is live; `false`: off; `true` with no ffmpeg: recording reports itself unavailable with the reason.' },
+  { name: 'FFMPEG_PATH', default: 'ffmpeg', meaning: 'ffmpeg executable used by the recorder (looked up on PATH when not a path).' },
+  { name: 'RECORDING_MIN_PORT', default: '50000', meaning: 'Lowest UDP port of the recorder: the lower half of the range is where ffmpeg receives (RTP on an even port, RTCP on the next), the upper half is where mediasoup\'s plain transports send from.' },
+  { name: 'RECORDING_MAX_PORT', default: '50999', meaning: 'Highest UDP port of the recorder (see RECORDING_MIN_PORT; at least 8 ports).' },
+  { name: 'RECORDING_LISTEN_IP', default: '127.0.0.1', meaning: 'IP the recorder\'s plain transports and ffmpeg use; keep it on loopback (the RTP is unencrypted).' },
 ];
 
 const toInt = ({ value }: { value: unknown }): unknown =>
@@ -128,4 +133,9 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(100) WEBHOOK_TIMEOUT_MS = 5000;
   @Transform(toInt) @IsInt() @Min(0) REMOVAL_BAN_S = 300;
   @Transform(toBool) @IsBoolean() ROOM_DEFAULT_LOBBY = false;
+  @IsOptional() @Transform(toBool) @IsBoolean() RECORDING_ENABLED?: boolean;
+  @IsString() @MinLength(1) FFMPEG_PATH = 'ffmpeg';
+  @Transform(toInt) @IsInt() @Min(1024) @Max(65535) RECORDING_MIN_PORT = 50_000;
+  @Transform(toInt) @IsInt() @Min(1024) @Max(65535) RECORDING_MAX_PORT = 50_999;
+  @IsIP() RECORDING_LISTEN_IP = '127.0.0.1';
 }

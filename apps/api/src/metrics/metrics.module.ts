@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RecordingModule } from '../recording/recording.module';
 import { RoomsModule } from '../rooms/rooms.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { WorkersModule } from '../workers/workers.module';
@@ -6,7 +7,7 @@ import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
 @Module({
-  imports: [WorkersModule, RoomsModule, SessionsModule],
+  imports: [WorkersModule, RoomsModule, SessionsModule, RecordingModule],
   controllers: [MetricsController],
   providers: [MetricsService],
   exports: [MetricsService],

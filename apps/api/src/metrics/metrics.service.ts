@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Peer } from '../peers/peer';
+import { registerRecordingMetrics } from '../recording/recording-metrics';
+import { RecordingService } from '../recording/recording.service';
 import { RoomsService } from '../rooms/rooms.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { WorkerPoolService } from '../workers/worker-pool.service';
@@ -18,9 +20,10 @@ export class MetricsService {
   private readonly duration: Histogram<'method'>;
   private readonly bytes: Counter<'direction'>;
 
-  constructor(rooms: RoomsService, sessions: SessionsService, pool: WorkerPoolService) {
+  constructor(rooms: RoomsService, sessions: SessionsService, pool: WorkerPoolService, recordings: RecordingService) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'confer_' });
+    registerRecordingMetrics(this.registry, recordings);
     this.requests = new Counter({
       name: 'confer_signaling_requests_total',
       help: 'Signaling requests by method and outcome (ok or the error code).',

@@ -14,7 +14,13 @@ export type ConferEvent =
   | { type: 'lobby.waiting'; at: number; roomId: string; peerId: string; displayName: string }
   | { type: 'lobby.admitted'; at: number; roomId: string; peerId: string; by: ModerationActor }
   | { type: 'lobby.denied'; at: number; roomId: string; peerId: string; by: ModerationActor; reason: string }
-  | { type: 'moderation.performed'; at: number; roomId: string; action: ModerationAction; by: ModerationActor; target: string | null; detail: Record<string, unknown> };
+  | { type: 'moderation.performed'; at: number; roomId: string; action: ModerationAction; by: ModerationActor; target: string | null; detail: Record<string, unknown> }
+  /** A server-side recording began (its tracks are being written). */
+  | { type: 'recording.started'; at: number; roomId: string; recordingId: string; by: ModerationActor | null }
+  /** A recording ended and its files (the mixed `fileName`, the tracks, the manifest) were stored through RECORDING_STORAGE. */
+  | { type: 'recording.stopped'; at: number; roomId: string; recordingId: string; durationMs: number; fileName: string; files: string[] }
+  /** A recording failed (ffmpeg died, the mix failed, storage refused); the meeting goes on. Nothing was stored as complete. */
+  | { type: 'recording.failed'; at: number; roomId: string; recordingId: string; reason: string };
 
 /** Who performed a moderation act: a participant with a moderator role, or a server API key. */
 export interface ModerationActor {
