@@ -38,11 +38,18 @@ async function joinWithoutMedia(client: TestClient, roomId: string): Promise<voi
 }
 
 /** Child processes of `pid` (mediasoup workers are the API's only children). */
+/** The mediasoup workers among the process's children (other tools, e.g. a short ffmpeg probe, are not counted). */
 function childPids(pid: number): number[] {
   try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
-      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number),
-    );
+    return readdirSync(`/proc/${pid}/task`)
+      .flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number))
+      .filter((child) => {
+        try {
+          return readFileSync(`/proc/${child}/comm`, 'utf8').startsWith('mediasoup-work');
+        } catch {
+          return false;
+        }
+      });
   } catch {
     return [];
   }
