@@ -1,13 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
-import { verifyWebhook } from '../src/webhooks/webhook-signature';
-import type { WebhookPayload } from '../src/webhooks/webhook-delivery.service';
 import { fakeBackend } from './support/backends';
 import { databaseBackends, postgresBin, startPostgres, type PostgresServer } from './support/postgres-server';
 import { joinRoom, produce } from './support/scenario';
 import type { TestClient } from './support/test-client';
 import { TestServer } from './support/test-server';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const KEY = 'portal';
 const SECRET = 's'.repeat(40);
@@ -20,45 +17,10 @@ function apiToken(key = KEY, secret = SECRET, opts: { ttl?: number; iat?: number
   return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer(key).setIssuedAt(iat).setExpirationTime(iat + (opts.ttl ?? 300)).sign(new TextEncoder().encode(secret));
 }
 
-/** A portal's webhook endpoint on loopback: verifies each delivery; fails the first `failFirst` with 503. */
-class Receiver {
-  readonly events: WebhookPayload[] = [];
-  readonly verdicts: (string | null)[] = [];
-  failFirst = 0;
-  private server!: Server;
-
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        if (this.failFirst > 0) {
-          this.failFirst--;
-          res.writeHead(503).end();
-          return;
-        }
-        this.verdicts.push(verifyWebhook(HOOK_SECRET, body, req.headers['confer-signature'] as string));
-        this.events.push(JSON.parse(body) as WebhookPayload);
-        res.writeHead(200).end('ok');
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/confer`;
-  }
-
-  types(): string[] {
-    return this.events.map((e) => e.event.type);
-  }
-
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
-
 describe.each(databaseBackends())('server API, webhooks and audit on the $name database', ({ name, available, why }) => {
   let pg: PostgresServer | undefined;
   let server: TestServer;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   const clients: TestClient[] = [];
 
   // Response bodies are read field by field in the assertions.
@@ -84,7 +46,7 @@ describe.each(databaseBackends())('server API, webhooks and audit on the $name d
 
   beforeEach(async () => {
     if (!available) return;
-    receiver = new Receiver();
+    receiver = new WebhookReceiver(HOOK_SECRET);
     const hook = await receiver.start();
     server = await TestServer.start(fakeBackend, {
       API_KEYS: `${KEY}:${SECRET},${OLD_KEY}:${OLD_SECRET}`,
@@ -198,17 +160,17 @@ describe.each(databaseBackends())('server API, webhooks and audit on the $name d
 
     // Webhooks: every one signed; the meeting's story in order.
     await host.until(() => receiver.types().includes('room.finished'), 'room.finished delivered', 5000);
-    expect(receiver.verdicts.every((v) => v === null)).toBe(true);
+    expect(receiver.received.every((r) => r.verdict === null)).toBe(true);
     for (const type of ['room.started', 'participant.joined', 'lobby.waiting', 'lobby.admitted', 'track.published', 'moderation.performed', 'participant.left', 'room.finished']) {
       expect(receiver.types()).toContain(type);
     }
-    expect(receiver.events.find((e) => e.event.type === 'moderation.performed' && (e.event as { action: string }).action === 'remove')?.event).toMatchObject({ roomId: 'weekly', target: 'ann', by: { kind: 'api', id: KEY } });
+    expect(receiver.accepted().map((r) => r.payload).find((e) => e.event.type === 'moderation.performed' && (e.event as { action: string }).action === 'remove')?.event).toMatchObject({ roomId: 'weekly', target: 'ann', by: { kind: 'api', id: KEY } });
     const deliveries = (await call('GET', '/api/v1/webhooks/deliveries?limit=200')).body;
     expect(deliveries.items.every((d: { outcome: string; statusCode: number }) => d.outcome === 'delivered' && d.statusCode === 200)).toBe(true);
   });
 
   it_('a webhook endpoint that fails and recovers gets the event on a retry; the delivery log shows it', async () => {
-    receiver.failFirst = 2;
+    receiver.script = [503, 503];
     const host = await client('hana', 'host');
     await joinRoom(host, 'r', { send: false, recv: false });
     await host.until(() => receiver.types().includes('participant.joined'), 'delivered after retries', 8000);

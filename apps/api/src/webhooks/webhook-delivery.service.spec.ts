@@ -1,42 +1,11 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { loadConfig, type AppConfig } from '../config/app-config';
 import { openDatabase, type DatabaseConnection } from '../database/database';
 import type { ConferEvent } from '../policies/event-sink';
-import { WebhookDeliveryService, type WebhookPayload } from './webhook-delivery.service';
+import { WebhookReceiver } from '../../test/support/webhook-receiver';
+import { WebhookDeliveryService } from './webhook-delivery.service';
 import { signWebhook, verifyWebhook } from './webhook-signature';
 
 const SECRET = 'w'.repeat(40);
-
-/** A real HTTP receiver on loopback that verifies every delivery the way a portal would. */
-class Receiver {
-  readonly received: { payload: WebhookPayload; headers: IncomingMessage['headers']; verdict: string | null }[] = [];
-  /** Status to answer for the next requests, consumed in order; then 204. */
-  script: number[] = [];
-  private server!: Server;
-
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        const status = this.script.shift() ?? 204;
-        if (status === 0) {
-          req.socket.destroy();
-          return;
-        }
-        this.received.push({ payload: JSON.parse(body) as WebhookPayload, headers: req.headers, verdict: verifyWebhook(SECRET, body, req.headers['confer-signature'] as string) });
-        res.writeHead(status).end();
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -61,15 +30,15 @@ describe('webhook signature', () => {
 
 describe('WebhookDeliveryService against real HTTP receivers', () => {
   let db: DatabaseConnection;
-  let good: Receiver;
-  let flaky: Receiver;
+  let good: WebhookReceiver;
+  let flaky: WebhookReceiver;
   let service: WebhookDeliveryService;
   const event: ConferEvent = { type: 'room.started', at: 1, roomId: 'r1' };
 
   beforeEach(async () => {
     db = await openDatabase({ kind: 'embedded', dir: null });
-    good = new Receiver();
-    flaky = new Receiver();
+    good = new WebhookReceiver(SECRET);
+    flaky = new WebhookReceiver(SECRET);
     const urls = [await good.start(), await flaky.start()];
     const config: AppConfig = loadConfig({ DEV_TOKENS: 'true', WEBHOOK_URLS: urls.join(','), WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_MAX_ATTEMPTS: '4', WEBHOOK_TIMEOUT_MS: '500' });
     service = new WebhookDeliveryService(config, db);
@@ -84,7 +53,7 @@ describe('WebhookDeliveryService against real HTTP receivers', () => {
     flaky.script = [500, 0, 503];
     service.emit(event);
     await until(() => good.received.length === 1 && flaky.received.length === 3);
-    // The dropped connection (0) never reached the receiver's log: 500, 503, then 204.
+    // The dropped connection (0) never reached the receiver's log: 500, 503, then 200.
     const ids = new Set([...good.received, ...flaky.received].map((r) => r.payload.id));
     expect(ids.size).toBe(1);
     for (const r of [...good.received, ...flaky.received]) {
@@ -100,7 +69,7 @@ describe('WebhookDeliveryService against real HTTP receivers', () => {
       [1, 500, 'retrying'],
       [2, null, 'retrying'],
       [3, 503, 'retrying'],
-      [4, 204, 'delivered'],
+      [4, 200, 'delivered'],
     ]);
     expect(log.filter((d) => d.endpoint !== flakyUrl).map((d) => d.outcome)).toEqual(['delivered']);
   });
