@@ -18,6 +18,7 @@ import {
   SCTP_CAPABILITIES_WIRE,
   SCTP_STREAM_PARAMETERS_WIRE,
 } from '../../libs/signaling-contracts/src/lib/media-wire';
+import * as FileFrames from '../../libs/signaling-contracts/src/lib/file-frames';
 /* eslint-enable @nx/enforce-module-boundaries */
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -188,7 +189,7 @@ function fieldTable(fields: Field[] | string): string {
 
 /** The whole document, as a string. */
 export function generateProtocolDoc(): string {
-  const files = ['envelope.ts', 'errors.ts', 'client-requests.ts', 'server-messages.ts', 'domain.ts', 'media-types.ts', 'token-claims.ts'].map((f) => path.join(LIB, f));
+  const files = ['envelope.ts', 'errors.ts', 'client-requests.ts', 'server-messages.ts', 'domain.ts', 'media-types.ts', 'token-claims.ts', 'file-frames.ts'].map((f) => path.join(LIB, f));
   const r = new ContractReader(files);
   const common = r.literals((r.declaration('client-requests.ts', 'CommonErrorCode') as ts.TypeAliasDeclaration).type);
   const out: string[] = [];
@@ -260,6 +261,14 @@ export function generateProtocolDoc(): string {
   }
   section('Server requests', 'server-request', 'Direction: **server → client**, request/response: the client must answer each (the server waits, with a timeout).', r.methodSpecs('server-messages.ts', 'ServerRequests'), true);
   section('Server notifications', 'notification', 'Direction: **server → client**, one-way; never answered.', r.payloadMap('server-messages.ts', 'ServerNotifications'), false);
+
+  push('## Binary file frames', '', 'Binary WebSocket frames, both directions (libs/signaling-contracts/src/lib/file-frames.ts has the encoder and decoder).', '');
+  push(links(r.doc(r.declaration('file-frames.ts', 'FILE_FRAME_KIND')).trim()), '');
+  push('| constant | value | meaning |', '|---|---|---|');
+  for (const name of ['FILE_FRAME_HEADER_BYTES', 'FILE_FRAME_CHUNK_BYTES', 'FILE_FRAME_MAX_BYTES', 'FILE_WINDOW_CHUNKS', 'FILE_FRAMES_PER_SECOND'] as const) {
+    push(`| \`${name}\` | ${FileFrames[name]} | ${cell(r.doc(r.declaration('file-frames.ts', name)))} |`);
+  }
+  push('');
 
   push('## Shared types', '');
   for (const file of ['domain.ts', 'media-types.ts']) {

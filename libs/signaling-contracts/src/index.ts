@@ -10,3 +10,4 @@ export * from './lib/client-requests';
 export * from './lib/server-messages';
 export * from './lib/methods';
 export * from './lib/moderation';
+export * from './lib/file-frames';

@@ -66,6 +66,15 @@ export class PeerLink implements PeerChannel {
     this.conn?.close(code, reason);
   }
 
+  /** Binary frames are never kept for a later resume: false while there is no connection. */
+  sendBinary(frame: Uint8Array): boolean {
+    return this.conn?.sendBinary?.(frame) ?? false;
+  }
+
+  get bufferedAmount(): number {
+    return this.conn?.bufferedAmount ?? 0;
+  }
+
   private keep(pending: Pending): void {
     if (this.dropped) {
       pending.fail(new SignalingError('invalid_state', 'the peer disconnected'));

@@ -49,6 +49,19 @@ export class SignalingConnection implements PeerChannel {
     this.onSent(Buffer.byteLength(text));
   }
 
+  /** Sends a binary file frame as is; false when the socket is not open. */
+  sendBinary(frame: Uint8Array): boolean {
+    if (!this.open) return false;
+    this.socket.send(frame, { binary: true });
+    this.onSent(frame.byteLength);
+    return true;
+  }
+
+  /** Bytes ws has queued for this socket and not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
   respond(message: ResponseMessage): void {
     this.send(message);
   }

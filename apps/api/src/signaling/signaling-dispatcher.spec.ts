@@ -98,11 +98,13 @@ describe('SignalingDispatcher', () => {
       expect(response).toMatchObject({ id: null, ok: false, error: { code: 'invalid_request' } });
     });
 
-    it('answers a binary frame with one invalid_request and does not act on it, even when it holds a valid request', async () => {
+    it('answers a binary frame (file frames only) with one error, id null, and does not act on it, even when it holds a valid request', async () => {
       const { conn } = connection();
       const response = await answer(conn, request('authenticate', { token: await token(`user-${++n}`), protocolVersion: PROTOCOL_VERSION }), true);
-      expect(response).toMatchObject({ id: null, ok: false, error: { code: 'invalid_request' } });
+      expect(response).toMatchObject({ id: null, ok: false, error: { code: 'unauthenticated' } });
       expect(conn.peer).toBeNull();
+      const peer = await authenticated();
+      expect(await answer(peer, request('leave'), true)).toMatchObject({ id: null, ok: false, error: { code: 'invalid_request' } });
     });
 
     it.each([['an array', '[1,2]'], ['a number', '42'], ['null', 'null']])('answers JSON that is %s with invalid_request', async (_what, text) => {

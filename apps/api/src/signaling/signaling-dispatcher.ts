@@ -6,6 +6,7 @@ import { SignalingError, isClientRequestMethod, type ClientRequestMethod } from 
 import { AuthenticateDto } from '../auth/dto/authenticate.dto';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { FilesService } from '../files/files.service';
 import { EmptyDto } from '../sessions/dto/session.dto';
 import { SessionsService } from '../sessions/sessions.service';
 import { WorkerHealthService } from '../workers/worker-health.service';
@@ -31,6 +32,7 @@ export class SignalingDispatcher {
     private readonly filter: SignalingExceptionFilter,
     private readonly metrics: MetricsService,
     private readonly health: WorkerHealthService,
+    private readonly files: FilesService,
   ) {
     const rps = config.limits.requestsPerSecond;
     this.limiter = new RateLimiterMemory({ points: rps, duration: 1 });
@@ -38,11 +40,12 @@ export class SignalingDispatcher {
 
   async onMessage(conn: SignalingConnection, raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
     const bytes = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    if (isBinary) return this.onFileFrame(conn, bytes);
     // The socket takes at most 4 × MAX_MESSAGE_BYTES (ws maxPayload), so parsing
     // an oversized message is bounded too, and its answer can carry its id.
     let message: unknown;
     try {
-      message = isBinary ? undefined : JSON.parse(bytes.toString('utf8'));
+      message = JSON.parse(bytes.toString('utf8'));
     } catch {
       message = undefined;
     }
@@ -75,6 +78,16 @@ export class SignalingDispatcher {
       return void this.fail(conn, id, new SignalingError('invalid_request', 'key must be a string of 1 to 64 characters'));
     }
     await this.serve(conn, id, method, m['data'], key);
+  }
+
+  /** Binary frames are file frames (file-frames.ts), for authenticated peers only; a refused one is answered with id null. */
+  private onFileFrame(conn: SignalingConnection, bytes: Buffer): void {
+    try {
+      if (!conn.peer) throw new SignalingError('unauthenticated', 'authenticate first');
+      this.files.frame(conn.peer, bytes);
+    } catch (error) {
+      this.fail(conn, null, error, 'fileFrame', conn.peer?.id);
+    }
   }
 
   private async serve(conn: SignalingConnection, id: number, method: ClientRequestMethod, data: unknown, key?: string): Promise<void> {

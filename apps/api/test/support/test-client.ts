@@ -42,7 +42,20 @@ export class TestClient {
         resolve({ code, reason: reason.toString() });
       }),
     );
-    socket.on('message', (raw) => this.onMessage(JSON.parse(raw.toString())));
+    socket.on('message', (raw: Buffer, isBinary: boolean) => (isBinary ? this.binaryHandler(raw) : this.onMessage(JSON.parse(raw.toString()))));
+  }
+
+  /** Binary frames (file frames) from the server; dropped unless a test sets a handler. */
+  private binaryHandler: (frame: Buffer) => void = () => undefined;
+
+  /** Handles every binary frame the server sends. */
+  onBinary(handler: (frame: Buffer) => void): void {
+    this.binaryHandler = handler;
+  }
+
+  /** Sends a binary frame. */
+  sendBinary(frame: Uint8Array): void {
+    this.socket.send(frame, { binary: true });
   }
 
   static async connect(url: string): Promise<TestClient> {

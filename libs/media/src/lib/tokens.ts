@@ -8,7 +8,9 @@ import { SIGNALING_PATH } from '@confer/signaling-contracts';
  */
 export interface WebSocketLike {
   readonly readyState: number;
-  send(data: string): void;
+  /** Binary file frames arrive as `ArrayBuffer` when the socket supports choosing (browsers, ws). */
+  binaryType?: string;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: unknown) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;

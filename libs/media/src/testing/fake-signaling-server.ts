@@ -36,8 +36,15 @@ export class FakeSocket implements WebSocketLike {
     }, 0);
   }
 
-  send(data: string): void {
+  binaryType = 'blob';
+
+  send(data: string | Uint8Array): void {
     if (this.readyState !== 1) throw new Error('socket not open');
+    if (typeof data !== 'string') {
+      const copy = data.slice();
+      setTimeout(() => this.server.receiveBinary(this, copy), 0);
+      return;
+    }
     setTimeout(() => void this.server.receive(this, JSON.parse(data) as SignalingMessage), 0);
   }
 
@@ -49,6 +56,13 @@ export class FakeSocket implements WebSocketLike {
   deliver(message: SignalingMessage): void {
     if (this.readyState !== 1) return;
     setTimeout(() => this.onmessage?.({ data: JSON.stringify(message) }), 0);
+  }
+
+  /** Server side: delivers a binary frame to the client (as an ArrayBuffer, like a browser with binaryType 'arraybuffer'). */
+  deliverBinary(frame: Uint8Array): void {
+    if (this.readyState !== 1) return;
+    const buffer = frame.slice().buffer;
+    setTimeout(() => this.onmessage?.({ data: buffer }), 0);
   }
 
   drop(code = 1006, reason = ''): void {
@@ -85,6 +99,16 @@ export class FakeSignalingServer {
   private readonly pending = new Map<number, (message: SignalingMessage) => void>();
   private nextId = 1000;
   private nextObjectId = 1;
+
+  /** Every binary frame clients sent, in arrival order. */
+  readonly binaryFrames: Uint8Array[] = [];
+  /** Called with each binary frame a client sends (after it is recorded). */
+  onBinary: ((frame: Uint8Array, socket: FakeSocket) => void) | null = null;
+
+  receiveBinary(socket: FakeSocket, frame: Uint8Array): void {
+    this.binaryFrames.push(frame);
+    this.onBinary?.(frame, socket);
+  }
 
   readonly factory = (): WebSocketLike => {
     const socket = new FakeSocket(this);

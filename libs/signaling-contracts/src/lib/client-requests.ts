@@ -209,6 +209,8 @@ export interface FileOfferParams {
   mimeType: string;
   /** Lowercase hex SHA-256 of the whole file; checked by the server and the recipient. */
   sha256: string;
+  /** The sender can send binary frames (`file-frames.ts`); they are used when the recipient takes them too (`fileAnswered.binary`). */
+  binary?: boolean;
 }
 export interface FileOfferResult {
   transferId: string;
@@ -216,6 +218,11 @@ export interface FileOfferResult {
 export interface FileAnswerParams {
   transferId: string;
   accept: boolean;
+  /**
+   * The recipient takes chunks as binary frames (`file-frames.ts`) and acks them;
+   * absent or false: base64 `fileChunk` server requests, as before.
+   */
+  binary?: boolean;
 }
 export interface FileChunkParams {
   transferId: string;

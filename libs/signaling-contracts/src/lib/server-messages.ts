@@ -43,6 +43,13 @@ export interface NewDataConsumerParams {
   appData: Record<string, unknown>;
 }
 
+export interface FileAnsweredNotification {
+  transferId: string;
+  accepted: boolean;
+  /** True: send the chunks as binary frames and wait for ack frames (`file-frames.ts`); else `fileChunk` requests. */
+  binary?: boolean;
+}
+
 export interface FileChunkDelivery {
   transferId: string;
   seq: number;
@@ -115,7 +122,7 @@ export interface ServerNotifications {
   /** Someone offers this peer a file; answer with `fileAnswer`. */
   fileOffered: FileOfferedNotification;
   /** The recipient accepted or declined this peer's offer. */
-  fileAnswered: { transferId: string; accepted: boolean };
+  fileAnswered: FileAnsweredNotification;
   /** All bytes arrived and the server's SHA-256 matched the offer. */
   fileTransferCompleted: { transferId: string; sha256: string };
   /** The transfer stopped: cancelled by a side, a peer left, or the checksum failed. */

@@ -8,6 +8,7 @@ export class FileOfferDto implements FileOfferParams {
   @IsInt() @Min(0) size!: number;
   @IsString() @Length(0, 255) mimeType!: string;
   @IsString() @Matches(/^[0-9a-f]{64}$/, { message: 'sha256 must be 64 lowercase hex digits' }) sha256!: string;
+  @IsOptional() @IsBoolean() binary?: boolean;
 }
 
 export class FileTransferRefDto implements FileTransferRef {
@@ -16,6 +17,7 @@ export class FileTransferRefDto implements FileTransferRef {
 
 export class FileAnswerDto extends FileTransferRefDto implements FileAnswerParams {
   @IsBoolean() accept!: boolean;
+  @IsOptional() @IsBoolean() binary?: boolean;
 }
 
 export class FileChunkDto extends FileTransferRefDto implements FileChunkParams {

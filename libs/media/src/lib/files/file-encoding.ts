@@ -1,3 +1,5 @@
+import { sha256 } from '@noble/hashes/sha2';
+
 /** Lowercase hex SHA-256, as the contract's `sha256` fields carry it. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
@@ -29,4 +31,25 @@ export function readBlob(blob: Blob): Promise<Uint8Array> {
     reader.onerror = () => reject(reader.error ?? new Error('could not read the file'));
     reader.readAsArrayBuffer(blob);
   });
+}
+
+/** An incremental SHA-256 (WebCrypto has none): `update` as bytes arrive, `digestHex` once. */
+export interface Sha256 {
+  update(bytes: Uint8Array): void;
+  digestHex(): string;
+}
+
+export function createSha256(): Sha256 {
+  const hash = sha256.create();
+  return {
+    update: (bytes) => void hash.update(bytes),
+    digestHex: () => Array.from(hash.digest(), (b) => b.toString(16).padStart(2, '0')).join(''),
+  };
+}
+
+/** Lowercase hex SHA-256 of a Blob, read `sliceBytes` at a time (a large file is never in memory whole). */
+export async function sha256OfBlob(blob: Blob, sliceBytes: number): Promise<string> {
+  const hash = createSha256();
+  for (let at = 0; at < blob.size; at += sliceBytes) hash.update(await readBlob(blob.slice(at, Math.min(blob.size, at + sliceBytes))));
+  return hash.digestHex();
 }

@@ -3,7 +3,8 @@ import { FakeSignalingServer, NO_ANSWER, until } from '../../testing/fake-signal
 import { ChatService } from '../chat/chat.service';
 import { SignalingClient } from '../signaling/signaling-client';
 import { SIGNALING_OPTIONS, SIGNALING_URL, WEB_SOCKET_FACTORY } from '../tokens';
-import { bytesToBase64, sha256Hex } from './file-encoding';
+import { FILE_FRAME_CHUNK_BYTES, FILE_WINDOW_CHUNKS, decodeFileFrame, encodeFileAckFrame, encodeFileChunkFrame } from '@confer/signaling-contracts';
+import { bytesToBase64, readBlob, sha256Hex } from './file-encoding';
 import { FILE_CHUNK_WINDOW, FileTransferError, FileTransferService } from './file-transfer.service';
 
 const bytes = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7) % 251);
@@ -43,7 +44,7 @@ describe('FileTransferService and ChatService', () => {
       return new Promise((resolve) => held.push(() => resolve({})));
     });
     const transferId = await files.send('bob', new Blob([data], { type: 'application/octet-stream' }), 'data.bin');
-    expect(server.requests('fileOffer')[0]).toEqual({ to: 'bob', name: 'data.bin', size: data.length, mimeType: 'application/octet-stream', sha256: await sha256Hex(data) });
+    expect(server.requests('fileOffer')[0]).toEqual({ to: 'bob', name: 'data.bin', size: data.length, mimeType: 'application/octet-stream', sha256: await sha256Hex(data), binary: true });
     expect(files.transfers()[0].status).toBe('offered');
 
     server.notify('fileAnswered', { transferId, accepted: true });
@@ -71,7 +72,7 @@ describe('FileTransferService and ChatService', () => {
     server.notify('fileOffered', { transferId: 't1', from: 'bob', name: 'b.bin', size: data.length, mimeType: 'application/x-test', sha256 });
     await until(() => files.transfers().length === 1);
     await files.accept('t1');
-    expect(server.requests('fileAnswer')).toEqual([{ transferId: 't1', accept: true }]);
+    expect(server.requests('fileAnswer')).toEqual([{ transferId: 't1', accept: true, binary: true }]);
     for (let seq = 0; seq * 1024 < data.length; seq++) {
       const answer = await server.request('fileChunk', { transferId: 't1', seq, data: bytesToBase64(data.subarray(seq * 1024, (seq + 1) * 1024)) });
       expect(answer).toMatchObject({ ok: true });
@@ -107,6 +108,70 @@ describe('FileTransferService and ChatService', () => {
     await until(() => files.transfers().length === 2);
     server.notify('fileTransferCancelled', { transferId: 't3', by: 'bob', reason: 'sender cancelled' });
     await expect(files.completion('t3')).rejects.toMatchObject({ code: 'cancelled' });
+  });
+
+  describe('binary frames', () => {
+    const UUID = '6f1c2b7e-5d3a-4c8b-9e0f-112233445566';
+
+    // A few windows of 256 KiB chunks are more than the fake server's 1 MB limit.
+    beforeEach(async () => {
+      const session = server.session.bind(server);
+      server.session = (resumed) => ({ ...session(resumed), limits: { ...session(resumed).limits, maxFileBytes: 64 * 1024 * 1024 } });
+      const client = TestBed.inject(SignalingClient);
+      client.close();
+      await client.connect('tok');
+    });
+
+    it('sends: slices of 256 KiB, at most the window beyond the credited acks, then fileComplete', async () => {
+      const data = bytes(FILE_FRAME_CHUNK_BYTES * (FILE_WINDOW_CHUNKS + 2) + 100);
+      const count = Math.ceil(data.length / FILE_FRAME_CHUNK_BYTES);
+      server.on('fileOffer', () => ({ transferId: UUID }));
+      const transferId = await files.send('bob', new Blob([data]), 'big.bin');
+      server.notify('fileAnswered', { transferId, accepted: true, binary: true });
+      await until(() => server.binaryFrames.length === FILE_WINDOW_CHUNKS);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(server.binaryFrames).toHaveLength(FILE_WINDOW_CHUNKS);
+      expect(server.requests('fileChunk')).toHaveLength(0);
+      // Ack them one by one, like the server passing on the recipient's acks.
+      for (let seq = 0; seq < count; seq++) {
+        await until(() => server.binaryFrames.length > seq);
+        const frame = decodeFileFrame(server.binaryFrames[seq]);
+        expect(frame).toMatchObject({ kind: 'chunk', transferId, seq });
+        expect(server.binaryFrames.length).toBeLessThanOrEqual(seq + FILE_WINDOW_CHUNKS);
+        server.socket.deliverBinary(encodeFileAckFrame(transferId, seq));
+      }
+      await until(() => server.requests('fileComplete').length === 1);
+      const sent = server.binaryFrames.map((f) => decodeFileFrame(f)).flatMap((f) => (f.kind === 'chunk' ? [f.data] : []));
+      expect(Buffer.concat(sent)).toEqual(Buffer.from(data));
+      expect(files.transfers()[0].bytes).toBe(data.length);
+      server.notify('fileTransferCompleted', { transferId, sha256: await sha256Hex(data) });
+      await expect(files.completion(transferId)).resolves.toMatchObject({ status: 'completed' });
+    }, 30_000);
+
+    it('receives: hashes each chunk, acks it, and verifies on completion', async () => {
+      const data = bytes(3 * 1000 + 7);
+      const sha256 = await sha256Hex(data);
+      server.notify('fileOffered', { transferId: UUID, from: 'bob', name: 'b.bin', size: data.length, mimeType: 'x/y', sha256 });
+      await until(() => files.transfers().length === 1);
+      await files.accept(UUID);
+      for (let seq = 0; seq * 1000 < data.length; seq++) server.socket.deliverBinary(encodeFileChunkFrame(UUID, seq, data.subarray(seq * 1000, (seq + 1) * 1000)));
+      await until(() => server.binaryFrames.length === 4);
+      expect(server.binaryFrames.map((f) => decodeFileFrame(f))).toEqual([0, 1, 2, 3].map((seq) => ({ kind: 'ack', transferId: UUID, seq })));
+      server.notify('fileTransferCompleted', { transferId: UUID, sha256 });
+      const done = await files.completion(UUID);
+      expect(await readBlob(done.blob as Blob)).toEqual(data);
+    });
+
+    it('a dropped socket fails a binary transfer in flight and cancels it once reconnected', async () => {
+      server.on('fileOffer', () => ({ transferId: UUID }));
+      const transferId = await files.send('bob', new Blob([bytes(FILE_FRAME_CHUNK_BYTES * (FILE_WINDOW_CHUNKS + 1))]), 'x.bin');
+      server.notify('fileAnswered', { transferId, accepted: true, binary: true });
+      await until(() => server.binaryFrames.length === FILE_WINDOW_CHUNKS);
+      server.socket.drop(1006);
+      await expect(files.completion(transferId)).rejects.toMatchObject({ code: 'failed' });
+      await until(() => server.requests('fileCancel').length === 1);
+      expect(server.requests('fileCancel')[0]).toEqual({ transferId, reason: 'connection dropped' });
+    }, 30_000);
   });
 
   it('chat: sends, and collects the room broadcast once', async () => {

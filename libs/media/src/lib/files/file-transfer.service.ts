@@ -1,13 +1,25 @@
 import { DestroyRef, Injectable, inject } from '@angular/core';
-import { SignalingError, type Empty, type FileChunkDelivery, type FileOfferedNotification } from '@confer/signaling-contracts';
-import { BehaviorSubject, Subscription, type Observable } from 'rxjs';
+import {
+  FILE_FRAME_CHUNK_BYTES,
+  FILE_WINDOW_CHUNKS,
+  FileFrameError,
+  SignalingError,
+  decodeFileFrame,
+  encodeFileAckFrame,
+  encodeFileChunkFrame,
+  type Empty,
+  type FileAnsweredNotification,
+  type FileChunkDelivery,
+  type FileOfferedNotification,
+} from '@confer/signaling-contracts';
+import { BehaviorSubject, Subscription, filter, type Observable } from 'rxjs';
 import { SignalingClient } from '../signaling/signaling-client';
 import { deferred } from '../util/deferred';
 import { Logger } from '../util/logger';
 import { State } from '../util/state';
-import { base64ToBytes, bytesToBase64, readBlob, sha256Hex } from './file-encoding';
+import { base64ToBytes, bytesToBase64, createSha256, readBlob, sha256OfBlob, type Sha256 } from './file-encoding';
 
-/** Chunks in flight at once: the server answers each only after the recipient stored it. */
+/** `fileChunk` requests in flight at once on the base64 path: the server answers each only after the recipient stored it. */
 export const FILE_CHUNK_WINDOW = 4;
 
 /** Why a transfer did not complete. */
@@ -60,8 +72,15 @@ export interface FileTransferProgress {
 }
 
 interface Active {
-  bytes: Uint8Array | null;
+  /** Outgoing: the file, read a slice at a time. */
+  file: Blob | null;
+  /** Incoming: chunks as they arrived (the Blob is built from them), hashed as they come. */
   chunks: Uint8Array[];
+  hash: Sha256;
+  /** Chunks travel as binary frames (file-frames.ts). */
+  binary: boolean;
+  /** Outgoing binary: told of each ack the server passes on. */
+  onAck: ((seq: number) => void) | null;
   startedAt: number;
   progress: BehaviorSubject<FileTransferProgress>;
   done: Promise<FileTransfer>;
@@ -73,8 +92,11 @@ const FINAL: readonly FileTransferStatus[] = ['completed', 'declined', 'cancelle
 
 /**
  * Peer-to-peer file transfer relayed over the signaling channel: offer → answer →
- * chunks (a window of {@link FILE_CHUNK_WINDOW} in flight; the server's answers are
- * the backpressure) → complete. The recipient verifies SHA-256 itself as well.
+ * chunks → complete. Chunks travel as binary frames (256 KiB, a window of
+ * FILE_WINDOW_CHUNKS credited by the recipient's acks through the server) when
+ * both sides speak them, else as base64 `fileChunk` requests ({@link FILE_CHUNK_WINDOW}
+ * in flight; the server's answers are the backpressure). Files are read a slice at
+ * a time; the recipient hashes chunks as they arrive and verifies SHA-256 itself.
  */
 @Injectable({ providedIn: 'root' })
 export class FileTransferService {
@@ -83,7 +105,7 @@ export class FileTransferService {
   private readonly transfersCell = new State<readonly FileTransfer[]>([]);
   private readonly active = new Map<string, Active>();
   /** Answers that overtook the `fileOffer` response. */
-  private readonly earlyAnswers = new Map<string, boolean>();
+  private readonly earlyAnswers = new Map<string, FileAnsweredNotification>();
 
   /** Every transfer of this session, newest last. */
   readonly transfers = this.transfersCell.signal;
@@ -94,7 +116,18 @@ export class FileTransferService {
     const sub = new Subscription();
     sub.add(s.handle('fileChunk', (data) => this.onChunk(data)));
     sub.add(s.on('fileOffered').subscribe((offer) => this.onOffered(offer)));
-    sub.add(s.on('fileAnswered').subscribe(({ transferId, accepted }) => this.onAnswered(transferId, accepted)));
+    sub.add(s.on('fileAnswered').subscribe((answer) => this.onAnswered(answer)));
+    sub.add(s.binary$.subscribe((frame) => this.onFrame(frame)));
+    // Frames are not kept across a socket drop: a binary transfer in flight cannot go on.
+    sub.add(
+      s.state$.pipe(filter((state) => state === 'reconnecting')).subscribe(() => {
+        for (const t of this.transfersCell.value) {
+          if (t.status !== 'transferring' || !this.active.get(t.transferId)?.binary) continue;
+          this.fail(t.transferId, 'failed', new FileTransferError('failed', 'Transfer interrupted: the connection dropped.'));
+          void s.request('fileCancel', { transferId: t.transferId, reason: 'connection dropped' }).catch(() => undefined);
+        }
+      }),
+    );
     sub.add(s.on('fileTransferCompleted').subscribe(({ transferId, sha256 }) => void this.onCompleted(transferId, sha256)));
     sub.add(
       s.on('fileTransferCancelled').subscribe(({ transferId, reason }) => {
@@ -116,17 +149,17 @@ export class FileTransferService {
     if (limits && file.size > limits.maxFileBytes) {
       throw new FileTransferError('too_large', `"${name}" is ${formatBytes(file.size)}; the limit is ${formatBytes(limits.maxFileBytes)}.`);
     }
-    const bytes = await readBlob(file);
-    const sha256 = await sha256Hex(bytes);
+    // Hashed a slice at a time: a large file is never in memory whole.
+    const sha256 = await sha256OfBlob(file, FILE_FRAME_CHUNK_BYTES * 4);
     const mimeType = file.type || 'application/octet-stream';
-    const { transferId } = await this.signaling.request('fileOffer', { to: peerId, name, size: bytes.byteLength, mimeType, sha256 });
-    this.track(transferId, bytes);
+    const { transferId } = await this.signaling.request('fileOffer', { to: peerId, name, size: file.size, mimeType, sha256, binary: true });
+    this.track(transferId, file);
     this.upsert({
       transferId,
       direction: 'outgoing',
       peerId,
       name,
-      size: bytes.byteLength,
+      size: file.size,
       mimeType,
       sha256,
       status: 'offered',
@@ -138,7 +171,7 @@ export class FileTransferService {
     const early = this.earlyAnswers.get(transferId);
     if (early !== undefined) {
       this.earlyAnswers.delete(transferId);
-      this.onAnswered(transferId, early);
+      this.onAnswered(early);
     }
     return transferId;
   }
@@ -151,7 +184,8 @@ export class FileTransferService {
     const active = this.active.get(transferId);
     if (active) active.startedAt = Date.now();
     try {
-      await this.signaling.request('fileAnswer', { transferId, accept: true });
+      // Binary frames if the sender speaks them too (the server says so in `fileAnswered`), else base64 requests.
+      await this.signaling.request('fileAnswer', { transferId, accept: true, binary: true });
     } catch (error) {
       this.fail(transferId, 'failed', new FileTransferError('failed', (error as Error).message));
     }
@@ -196,10 +230,11 @@ export class FileTransferService {
 
   // ---- outgoing --------------------------------------------------------------------
 
-  private onAnswered(transferId: string, accepted: boolean): void {
+  private onAnswered(answer: FileAnsweredNotification): void {
+    const { transferId, accepted } = answer;
     const transfer = this.get(transferId);
     if (!transfer) {
-      this.earlyAnswers.set(transferId, accepted);
+      this.earlyAnswers.set(transferId, answer);
       return;
     }
     if (transfer.direction !== 'outgoing' || transfer.status !== 'offered') return;
@@ -208,39 +243,19 @@ export class FileTransferService {
       return;
     }
     this.patch(transferId, { status: 'transferring' });
+    const active = this.active.get(transferId);
+    if (active) active.binary = answer.binary === true;
     void this.pump(transferId);
   }
 
   private async pump(transferId: string): Promise<void> {
     const active = this.active.get(transferId);
-    const bytes = active?.bytes;
-    if (!active || !bytes) return;
+    const file = active?.file;
+    if (!active || !file) return;
     active.startedAt = Date.now();
-    const chunkBytes = this.signaling.session()?.limits.fileChunkBytes ?? 64 * 1024;
-    const count = Math.ceil(bytes.byteLength / chunkBytes);
-    let next = 0;
-    let acked = 0;
     const stillRunning = () => this.get(transferId)?.status === 'transferring';
     try {
-      await new Promise<void>((resolve, reject) => {
-        let inFlight = 0;
-        const launch = (): void => {
-          if (!stillRunning()) return resolve();
-          if (next >= count && inFlight === 0) return resolve();
-          while (inFlight < FILE_CHUNK_WINDOW && next < count) {
-            const seq = next++;
-            const chunk = bytes.subarray(seq * chunkBytes, Math.min(bytes.byteLength, (seq + 1) * chunkBytes));
-            inFlight++;
-            this.signaling.request('fileChunk', { transferId, seq, data: bytesToBase64(chunk) }).then(() => {
-              inFlight--;
-              acked += chunk.byteLength;
-              this.progress(transferId, acked);
-              launch();
-            }, reject);
-          }
-        };
-        launch();
-      });
+      await (active.binary ? this.sendFrames(transferId, active, file, stillRunning) : this.sendRequests(transferId, file, stillRunning));
       if (!stillRunning()) return;
       this.patch(transferId, { status: 'verifying' });
       await this.signaling.request('fileComplete', { transferId });
@@ -250,6 +265,64 @@ export class FileTransferService {
       this.fail(transferId, 'failed', new FileTransferError('failed', `Transfer failed: ${(error as Error).message}`));
       await this.signaling.request('fileCancel', { transferId, reason: 'sender failed' }).catch(() => undefined);
     }
+  }
+
+  /**
+   * Binary frames: slices of FILE_FRAME_CHUNK_BYTES read in order, at most
+   * FILE_WINDOW_CHUNKS beyond the last chunk the server credited (the
+   * recipient's acks, passed on once its socket drained).
+   */
+  private sendFrames(transferId: string, active: Active, file: Blob, stillRunning: () => boolean): Promise<void> {
+    const count = Math.ceil(file.size / FILE_FRAME_CHUNK_BYTES);
+    let next = 0;
+    let credited = 0;
+    let reading = false;
+    return new Promise<void>((resolve, reject) => {
+      const fill = async (): Promise<void> => {
+        if (reading) return;
+        reading = true;
+        try {
+          while (stillRunning() && next < count && next < credited + FILE_WINDOW_CHUNKS) {
+            const seq = next;
+            const chunk = await readBlob(file.slice(seq * FILE_FRAME_CHUNK_BYTES, Math.min(file.size, (seq + 1) * FILE_FRAME_CHUNK_BYTES)));
+            if (!stillRunning()) break;
+            if (!this.signaling.sendBinary(encodeFileChunkFrame(transferId, seq, chunk))) throw new Error('the connection is not open');
+            next++;
+          }
+        } catch (error) {
+          reject(error as Error);
+        } finally {
+          reading = false;
+        }
+        if (!stillRunning() || credited >= count) resolve();
+      };
+      active.onAck = (seq) => {
+        if (seq < credited || seq >= next) return;
+        credited = seq + 1;
+        this.progress(transferId, Math.min(file.size, credited * FILE_FRAME_CHUNK_BYTES));
+        if (credited >= count) resolve();
+        else void fill();
+      };
+      void fill();
+    });
+  }
+
+  /** The base64 path, for recipients without binary frames: `fileChunk` requests, {@link FILE_CHUNK_WINDOW} in flight. */
+  private async sendRequests(transferId: string, file: Blob, stillRunning: () => boolean): Promise<void> {
+    const chunkBytes = this.signaling.session()?.limits.fileChunkBytes ?? 64 * 1024;
+    const count = Math.ceil(file.size / chunkBytes);
+    let next = 0;
+    let acked = 0;
+    const lane = async (): Promise<void> => {
+      while (stillRunning() && next < count) {
+        const seq = next++;
+        const chunk = await readBlob(file.slice(seq * chunkBytes, Math.min(file.size, (seq + 1) * chunkBytes)));
+        await this.signaling.request('fileChunk', { transferId, seq, data: bytesToBase64(chunk) });
+        acked += chunk.byteLength;
+        if (stillRunning()) this.progress(transferId, acked);
+      }
+    };
+    await Promise.all(Array.from({ length: FILE_CHUNK_WINDOW }, lane));
   }
 
   // ---- incoming --------------------------------------------------------------------
@@ -273,17 +346,39 @@ export class FileTransferService {
   }
 
   private onChunk({ transferId, seq, data }: FileChunkDelivery): Empty {
+    this.store(transferId, seq, base64ToBytes(data));
+    return {};
+  }
+
+  /** A binary frame: a chunk for an incoming transfer (stored, then acked) or an ack for an outgoing one. */
+  private onFrame(bytes: Uint8Array): void {
+    try {
+      const frame = decodeFileFrame(bytes);
+      if (frame.kind === 'ack') {
+        this.active.get(frame.transferId)?.onAck?.(frame.seq);
+        return;
+      }
+      this.store(frame.transferId, frame.seq, frame.data);
+      this.signaling.sendBinary(encodeFileAckFrame(frame.transferId, frame.seq));
+    } catch (error) {
+      // The server checked the frame before relaying it: this is a bug on one side, not something to answer.
+      this.logger.warn(`file frame ignored | ${(error as Error).message}`);
+      if (!(error instanceof FileFrameError) && !(error instanceof SignalingError)) throw error;
+    }
+  }
+
+  /** Keeps chunk `seq` of an incoming transfer (in order) and hashes it. */
+  private store(transferId: string, seq: number, chunk: Uint8Array): void {
     const transfer = this.get(transferId);
     const active = this.active.get(transferId);
     if (!transfer || !active || transfer.direction !== 'incoming' || transfer.status !== 'transferring') {
       throw new SignalingError('invalid_state', `not receiving transfer ${transferId}`);
     }
     if (seq !== active.chunks.length) throw new SignalingError('invalid_state', `expected chunk ${active.chunks.length}, got ${seq}`);
-    const chunk = base64ToBytes(data);
     if (transfer.bytes + chunk.byteLength > transfer.size) throw new SignalingError('invalid_state', 'more bytes than offered');
     active.chunks.push(chunk);
+    active.hash.update(chunk);
     this.progress(transferId, transfer.bytes + chunk.byteLength);
-    return {};
   }
 
   private async onCompleted(transferId: string, sha256: string): Promise<void> {
@@ -295,23 +390,26 @@ export class FileTransferService {
       return;
     }
     this.patch(transferId, { status: 'verifying' });
-    const bytes = concat(active.chunks, transfer.bytes);
-    const actual = await sha256Hex(bytes);
-    if (bytes.byteLength !== transfer.size || actual !== transfer.sha256 || actual !== sha256) {
+    // Hashed as the chunks came; only the digest is left to compute.
+    const actual = active.hash.digestHex();
+    if (transfer.bytes !== transfer.size || actual !== transfer.sha256 || actual !== sha256) {
       this.fail(transferId, 'failed', new FileTransferError('checksum_mismatch', `"${transfer.name}" arrived damaged (checksum mismatch); it was discarded.`));
       return;
     }
-    this.finish(transferId, { status: 'completed', blob: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: transfer.mimeType }) });
+    this.finish(transferId, { status: 'completed', blob: new Blob(active.chunks as Uint8Array<ArrayBuffer>[], { type: transfer.mimeType }) });
   }
 
   // ---- bookkeeping -----------------------------------------------------------------
 
-  private track(transferId: string, bytes: Uint8Array | null): void {
+  private track(transferId: string, file: Blob | null): void {
     const { promise: done, resolve, reject } = deferred<FileTransfer>();
-    const total = bytes?.byteLength ?? 0;
+    const total = file?.size ?? 0;
     this.active.set(transferId, {
-      bytes,
+      file,
       chunks: [],
+      hash: createSha256(),
+      binary: false,
+      onAck: null,
       startedAt: Date.now(),
       progress: new BehaviorSubject<FileTransferProgress>({ bytes: 0, total, rate: 0 }),
       done,
@@ -364,16 +462,6 @@ export class FileTransferService {
   private patch(transferId: string, patch: Partial<FileTransfer>): void {
     this.transfersCell.update((list) => list.map((t) => (t.transferId === transferId ? { ...t, ...patch } : t)));
   }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }
 
 /** "1.5 MB" style sizes for messages. */

@@ -54,6 +54,7 @@ export class SignalingClient {
   private readonly stateCell = new State<SignalingState>('idle');
   private readonly sessionCell = new State<AuthenticateResult | null>(null);
   private readonly notificationsSubject = new Subject<ServerNotification>();
+  private readonly binarySubject = new Subject<Uint8Array>();
   private readonly reconnectedSubject = new Subject<ReconnectedEvent>();
   private readonly handlers = new Map<ServerRequestMethod, ServerRequestHandler<ServerRequestMethod>>();
   private readonly backlog = new RequestBacklog(this.options.requestTimeoutMs);
@@ -79,6 +80,8 @@ export class SignalingClient {
   readonly session = this.sessionCell.signal;
   /** Every server notification, narrowed by `method`. */
   readonly notifications$: Observable<ServerNotification> = this.notificationsSubject.asObservable();
+  /** Binary frames from the server (file frames: libs/signaling-contracts file-frames.ts), each its own bytes. */
+  readonly binary$: Observable<Uint8Array> = this.binarySubject.asObservable();
   /** The socket came back; `resumed` false means the server forgot this peer (join again). */
   readonly reconnected$: Observable<ReconnectedEvent> = this.reconnectedSubject.asObservable();
 
@@ -140,6 +143,17 @@ export class SignalingClient {
     return defer(() => this.request(method, data));
   }
 
+  /**
+   * Sends a binary frame (a file frame) on the open socket. False when there is
+   * no open, authenticated socket: frames are never queued across a drop.
+   */
+  sendBinary(frame: Uint8Array): boolean {
+    const socket = this.socket;
+    if (!socket || this.stateCell.value !== 'open' || socket.readyState !== 1) return false;
+    socket.send(frame);
+    return true;
+  }
+
   /** Notifications of one method, as their data. */
   on<M extends ServerNotificationMethod>(method: M): Observable<ServerNotifications[M]> {
     return this.notifications$.pipe(
@@ -183,6 +197,7 @@ export class SignalingClient {
 
   private openSocket(): void {
     const socket = this.socketFactory(this.url);
+    socket.binaryType = 'arraybuffer';
     this.socket = socket;
     socket.onopen = () => {
       if (socket === this.socket) void this.authenticate(socket);
@@ -273,6 +288,11 @@ export class SignalingClient {
   }
 
   private onMessage(raw: unknown): void {
+    if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) {
+      const view = raw instanceof ArrayBuffer ? new Uint8Array(raw) : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+      this.binarySubject.next(view);
+      return;
+    }
     let message: SignalingMessage;
     try {
       message = JSON.parse(String(raw)) as SignalingMessage;
