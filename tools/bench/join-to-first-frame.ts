@@ -7,9 +7,15 @@
  * camera decoding. Repeated joins give p50/p95. Needs a real worker; as root the
  * whole run is re-executed in a loopback-only network namespace (`unshare -n`).
  *
- *   npm run nx -- run tools:bench-join [-- --quick] [--joins 10] [--participants 2,4]
+ * The same joins run against a **bare** reference (support/bare-join-server.ts: plain
+ * ws + mediasoup + mediasoup-client, the textbook flow, joiner publishing camera + mic
+ * alike), alternating in blocks with the product in the same run, and the ratio
+ * product / bare is reported. Each page also logs its signaling messages with
+ * timestamps, so the table of milestones shows where the time goes.
+ *
+ *   npm run nx -- run tools:bench-join [-- --quick] [--joins 10] [--participants 2,4] [--block 5] [--systems product,bare]
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -26,25 +32,71 @@ const args = parseArgs(process.argv.slice(2));
 const quick = args.has('quick');
 const joins = Number(args.get('joins') ?? (quick ? 3 : 10));
 const sizes = intList(args.get('participants'), [2, 4]);
+const block = Number(args.get('block') ?? (quick ? 3 : 5));
+const systems = (args.get('systems') ?? 'product,bare').split(',').filter((x): x is System => x === 'product' || x === 'bare');
 const resolution = resolveWorkerBin();
+
+/** `product`: the web app and the API; `bare`: the reference of support/bare-join-server.ts. */
+type System = 'product' | 'bare';
 
 /** One measured join, in ms from the click on Join (null: not within the timeout). */
 interface JoinSample {
+  system: System;
   participants: number;
   joinedMs: number | null;
   firstVideoMs: number | null;
   firstAudioMs: number | null;
   allVideoMs: number | null;
+  /** When each signaling step happened, ms from the click (first occurrence). */
+  milestones: Record<string, number>;
 }
+
+/** Signaling milestones reported, in order: socket open, answers, the first server request and its answer. */
+const MILESTONES = ['token', 'open', 'res:authenticate', 'res:getRouterRtpCapabilities', 'res:join', 'res:createWebRtcTransport', 'req:newConsumer', 'answer', 'send:produce'] as const;
+
+/**
+ * Logs every signaling message of the page with its time (both the app's envelope,
+ * `type: request|response|notification`, and the bare page's), for the milestones.
+ */
+const SIGNALING_LOG = `
+  (() => {
+    const Base = window.WebSocket;
+    window.__wsLog = [];
+    window.WebSocket = class extends Base {
+      constructor(url, protocols) {
+        super(url, protocols);
+        const log = (ev) => window.__wsLog.push({ t: performance.now(), ev });
+        const names = new Map();
+        this.addEventListener('open', () => log('open'));
+        this.addEventListener('message', (e) => {
+          try {
+            const m = JSON.parse(e.data);
+            if (m.type === 'request' || m.request) log('req:' + m.method);
+            else if (m.type === 'notification' || m.notification) log('note:' + m.method);
+            else log('res:' + names.get(m.id));
+          } catch {}
+        });
+        const send = this.send.bind(this);
+        this.send = (d) => {
+          try {
+            const m = JSON.parse(d);
+            if (m.method) { names.set(m.id, m.method); log('send:' + m.method); } else log('answer');
+          } catch {}
+          send(d);
+        };
+      }
+    };
+  })();
+`;
 
 /**
  * Clicks Join and polls every RTCPeerConnection of the page (the harness's spy keeps
  * them in window.__pcs) every 20 ms, all inside the page so polling adds no round trip.
  */
-function clickJoinAndMeasure(page: Page, remoteCameras: number, timeoutMs: number): Promise<Omit<JoinSample, 'participants'>> {
+function clickJoinAndMeasure(page: Page, remoteCameras: number, timeoutMs: number): Promise<Omit<JoinSample, 'participants' | 'system'>> {
   return page.evaluate(
     async ({ remoteCameras, timeoutMs }) => {
-      const w = window as unknown as { __pcs?: RTCPeerConnection[] };
+      const w = window as unknown as { __pcs?: RTCPeerConnection[]; __wsLog?: { t: number; ev: string }[] };
       const t0 = performance.now();
       document.querySelector<HTMLButtonElement>('[data-testid="join-button"]')?.click();
       const out = { joinedMs: null as number | null, firstVideoMs: null as number | null, firstAudioMs: null as number | null, allVideoMs: null as number | null };
@@ -69,29 +121,56 @@ function clickJoinAndMeasure(page: Page, remoteCameras: number, timeoutMs: numbe
         if (out.joinedMs !== null && out.firstAudioMs !== null && out.allVideoMs !== null) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      return out;
+      const milestones: Record<string, number> = {};
+      for (const { t, ev } of w.__wsLog ?? []) if (t >= t0 && !(ev in milestones)) milestones[ev] = Math.round(t - t0);
+      const token = performance.getEntriesByType('resource').find((e) => e.name.includes('/api/dev/token') && e.startTime >= t0) as PerformanceResourceTiming | undefined;
+      if (token) milestones['token'] = Math.round(token.responseEnd - t0);
+      return { ...out, milestones };
     },
     { remoteCameras, timeoutMs },
   );
 }
 
-async function measure(browser: Browser, baseUrl: string, participants: number): Promise<JoinSample[]> {
-  const room = `bench-join-${participants}-${Date.now()}`;
+/** Joins a bare page to `room` and waits until it has joined (its camera and mic then start). */
+async function joinBare(browser: Browser, baseUrl: string, name: string, room: string): Promise<Participant> {
+  const { context, page } = await newContext(browser, baseUrl);
+  await page.goto(`/?room=${room}&name=${name}`);
+  await page.getByTestId('join-button').click();
+  await page.locator('[data-testid="room-screen"][data-state="joined"]').waitFor();
+  return { name, context, page, peerId: name };
+}
+
+/**
+ * `count` joins of `system` into a room with `participants - 1` others already in it
+ * (set up for this block and gone after it, so that only one system's browsers encode at a time).
+ */
+async function measureBlock(browser: Browser, urls: Record<System, string>, system: System, participants: number, first: number, count: number): Promise<JoinSample[]> {
+  const baseUrl = urls[system];
+  const room = `bench-join-${system}-${participants}-${Date.now()}`;
   const present: Participant[] = [];
   const samples: JoinSample[] = [];
   try {
-    for (let i = 0; i < participants - 1; i++) present.push(await join(browser, baseUrl, `present-${i}`, room));
-    for (let r = 0; r < joins; r++) {
-      const { context, page } = await newContext(browser, baseUrl);
+    for (let i = 0; i < participants - 1; i++) {
+      present.push(system === 'product' ? await join(browser, baseUrl, `present-${i}`, room) : await joinBare(browser, baseUrl, `present-${i}`, room));
+    }
+    // Let the others' encoders settle (simulcast ramp-up) before the first join.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let r = first; r < first + count; r++) {
+      const { context, page } = await newContext(browser, baseUrl, SIGNALING_LOG);
       try {
-        await page.goto('/');
-        await page.getByTestId('display-name').fill(`joiner-${r}`);
-        await page.getByTestId('room-id').fill(room);
+        if (system === 'product') {
+          await page.goto('/');
+          await page.getByTestId('display-name').fill(`joiner-${r}`);
+          await page.getByTestId('room-id').fill(room);
+        } else {
+          await page.goto(`/?room=${room}&name=joiner-${r}`);
+        }
         // The join screen's camera preview must be live before the click, as for a user.
         await page.waitForTimeout(500);
         const m = await clickJoinAndMeasure(page, participants - 1, 20_000);
-        samples.push({ participants, ...m });
-        console.log(`  ${participants} participants, join ${r + 1}/${joins}: joined ${fmt(m.joinedMs)}, first video ${fmt(m.firstVideoMs)}, first audio ${fmt(m.firstAudioMs)}, all video ${fmt(m.allVideoMs)} ms`);
+        samples.push({ system, participants, ...m });
+        const steps = MILESTONES.filter((k) => k in m.milestones).map((k) => `${k} ${m.milestones[k]}`).join(', ');
+        console.log(`  ${system} ${participants}p, join ${r + 1}/${joins}: joined ${fmt(m.joinedMs)}, first video ${fmt(m.firstVideoMs)}, first audio ${fmt(m.firstAudioMs)}, all video ${fmt(m.allVideoMs)} ms | ${steps}`);
       } finally {
         await context.close();
       }
@@ -102,6 +181,42 @@ async function measure(browser: Browser, baseUrl: string, participants: number):
     await leaveAll(present);
   }
   return samples;
+}
+
+/** `joins` joins of each system, in alternating blocks of `block` (the first system alternates too). */
+async function measure(browser: Browser, urls: Record<System, string>, participants: number): Promise<JoinSample[]> {
+  const samples: JoinSample[] = [];
+  let turn = 0;
+  for (let done = 0; done < joins; done += block, turn++) {
+    const order = turn % 2 === 0 ? systems : [...systems].reverse();
+    for (const system of order) samples.push(...(await measureBlock(browser, urls, system, participants, done, Math.min(block, joins - done))));
+  }
+  return samples;
+}
+
+/** Starts support/bare-join-server.ts in its own process (as the API runs in its own); resolves with its URL. */
+function startBare(): Promise<{ baseUrl: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, 'support/bare-join-server.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, MEDIASOUP_WORKER_BIN: resolution.path ?? '', RTC_ANNOUNCED_ADDRESS: '127.0.0.1' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    child.stdin?.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\d+)/.exec(out);
+      if (m) resolve({ baseUrl: `http://127.0.0.1:${m[1]}`, stop });
+    });
+    child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
+  });
 }
 
 const fmt = (v: number | null): string => (v === null ? 'timeout' : v.toFixed(0));
@@ -148,38 +263,66 @@ async function main(): Promise<number> {
   }
 
   const api = await startApi();
+  const bare = await startBare();
   const browser = await launchBrowser();
   try {
     if (!api.mediaAvailable) throw new Error(`the API has no media: ${api.mediaDetail}`);
-    console.log(`API at ${api.baseUrl} (built web app, real worker), Chromium ${browser.version()}, loopback-only network namespace`);
+    console.log(`API at ${api.baseUrl} (built web app, real worker), bare reference at ${bare.baseUrl}, Chromium ${browser.version()}, loopback-only network namespace`);
+    const urls: Record<System, string> = { product: api.baseUrl, bare: bare.baseUrl };
     const samples: JoinSample[] = [];
-    for (const n of sizes) samples.push(...(await measure(browser, api.baseUrl, n)));
-    const stat = (n: number, key: 'joinedMs' | 'firstVideoMs' | 'firstAudioMs' | 'allVideoMs', p: number): number =>
-      percentile(samples.filter((s) => s.participants === n && s[key] !== null).map((s) => s[key] as number), p);
-    const rows: Row[] = sizes.map((n) => ({
+    for (const n of sizes) samples.push(...(await measure(browser, urls, n)));
+    const of = (system: System, n: number): JoinSample[] => samples.filter((s) => s.system === system && s.participants === n);
+    const stat = (system: System, n: number, key: 'joinedMs' | 'firstVideoMs' | 'firstAudioMs' | 'allVideoMs', p: number): number =>
+      percentile(of(system, n).filter((s) => s[key] !== null).map((s) => s[key] as number), p);
+    const rows: Row[] = sizes.flatMap((n) =>
+      systems.map((system) => ({
+        system,
+        participants: n,
+        joins: of(system, n).length,
+        timeouts: of(system, n).filter((s) => s.firstVideoMs === null || s.firstAudioMs === null).length,
+        'joined p50': stat(system, n, 'joinedMs', 50),
+        'joined p95': stat(system, n, 'joinedMs', 95),
+        'first video p50': stat(system, n, 'firstVideoMs', 50),
+        'first video p95': stat(system, n, 'firstVideoMs', 95),
+        'first audio p50': stat(system, n, 'firstAudioMs', 50),
+        'first audio p95': stat(system, n, 'firstAudioMs', 95),
+        'all video p50': stat(system, n, 'allVideoMs', 50),
+        'all video p95': stat(system, n, 'allVideoMs', 95),
+      })),
+    );
+    printTable('Join to first remote media, ms from the click on Join (Chromium fake devices, real worker)', rows);
+    const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
+    const ratios: Row[] = systems.length < 2 ? [] : sizes.map((n) => ({
       participants: n,
-      joins: samples.filter((s) => s.participants === n).length,
-      timeouts: samples.filter((s) => s.participants === n && (s.firstVideoMs === null || s.firstAudioMs === null)).length,
-      'joined p50': stat(n, 'joinedMs', 50),
-      'joined p95': stat(n, 'joinedMs', 95),
-      'first video p50': stat(n, 'firstVideoMs', 50),
-      'first video p95': stat(n, 'firstVideoMs', 95),
-      'first audio p50': stat(n, 'firstAudioMs', 50),
-      'first audio p95': stat(n, 'firstAudioMs', 95),
-      'all video p50': stat(n, 'allVideoMs', 50),
-      'all video p95': stat(n, 'allVideoMs', 95),
+      'first video p50 product / bare': ratio(stat('product', n, 'firstVideoMs', 50), stat('bare', n, 'firstVideoMs', 50)),
+      'first video p95 product / bare': ratio(stat('product', n, 'firstVideoMs', 95), stat('bare', n, 'firstVideoMs', 95)),
+      'all video p50 product / bare': ratio(stat('product', n, 'allVideoMs', 50), stat('bare', n, 'allVideoMs', 50)),
+      'all video p95 product / bare': ratio(stat('product', n, 'allVideoMs', 95), stat('bare', n, 'allVideoMs', 95)),
     }));
-    printTable('Join to first remote media, ms from the click on Join (web app, Chromium fake devices, real worker)', rows);
-    const svg = lineChartSvg('Join to first remote media (p50 / p95)', 'participants in the room after joining', 'ms from Join', [
-      { name: 'first video p50', points: sizes.map((n) => ({ x: n, y: stat(n, 'firstVideoMs', 50) })) },
-      { name: 'first video p95', points: sizes.map((n) => ({ x: n, y: stat(n, 'firstVideoMs', 95) })) },
-      { name: 'first audio p50', points: sizes.map((n) => ({ x: n, y: stat(n, 'firstAudioMs', 50) })) },
-      { name: 'all video p95', points: sizes.map((n) => ({ x: n, y: stat(n, 'allVideoMs', 95) })) },
+    if (ratios.length) printTable('Ratio product / bare (≤ 1: the product is as fast as the bare reference)', ratios);
+    const steps: Row[] = sizes.flatMap((n) =>
+      systems.map((system) => {
+        const row: Row = { system, participants: n };
+        for (const k of MILESTONES) {
+          const values = of(system, n).map((s) => s.milestones[k]).filter((v): v is number => v !== undefined);
+          row[k] = values.length ? percentile(values, 50) : '-';
+        }
+        return row;
+      }),
+    );
+    printTable('Where the time goes: signaling milestones, p50 ms from the click (answer = first answer to a server request)', steps);
+    const svg = lineChartSvg('Join to first remote video (p50 / p95), product and bare', 'participants in the room after joining', 'ms from Join', [
+      ...systems.flatMap((system) => [
+        { name: `${system} first video p50`, points: sizes.map((n) => ({ x: n, y: stat(system, n, 'firstVideoMs', 50) })) },
+        { name: `${system} first video p95`, points: sizes.map((n) => ({ x: n, y: stat(system, n, 'firstVideoMs', 95) })) },
+      ]),
     ]);
-    writeResults('join-to-first-frame', { benchmark: 'join-to-first-frame', machine, client: `web app (${WEB_ROOT}), Chromium ${browser.version()}`, settings: { sizes, joins }, rows, samples }, svg);
+    const name = args.get('name') ?? 'join-to-first-frame';
+    writeResults(name, { benchmark: 'join-to-first-frame', machine, client: `web app (${WEB_ROOT}) and bare reference, Chromium ${browser.version()}`, settings: { sizes, joins, block, systems }, rows, ratios, steps, samples }, svg);
     return 0;
   } finally {
     await browser.close();
+    await bare.stop();
     await api.stop();
   }
 }

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, DestroyRef, OnInit, computed, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, OnInit, computed, effect, inject, signal } from '@angular/core';
 import { MediaDevicesService, MediaStreamDirective } from '@confer/media';
 import { ROLES, type Role } from '@confer/signaling-contracts';
 import { CallService, ROOM_ID_PATTERN, describeError } from '../shared/call.service';
@@ -14,6 +14,9 @@ export const PREVIEW_WAIT_HINT_MS = 2500;
 
 /** The preview box: off, starting, waiting for the user's permission (or the device), on, or failed. */
 export type PreviewState = 'off' | 'starting' | 'waiting' | 'on' | 'failed';
+
+/** A development token is fetched once name and room have stayed unchanged this long, so that "Join" need not wait for it. */
+export const TOKEN_PREFETCH_MS = 300;
 
 /** Name, room, camera/mic preview with device pickers, then "Join". */
 @Component({
@@ -56,7 +59,19 @@ export class JoinComponent implements OnInit {
   protected readonly previewVideo = computed(() => this.previewTracks().filter((t) => t.kind === 'video'));
 
   constructor() {
-    inject(DestroyRef).onDestroy(() => this.stopPreview());
+    let prefetch: ReturnType<typeof setTimeout> | null = null;
+    inject(DestroyRef).onDestroy(() => {
+      this.stopPreview();
+      if (prefetch) clearTimeout(prefetch);
+    });
+    // The development token is on the join's critical path otherwise (one HTTP round trip before the socket opens).
+    effect(() => {
+      const [name, room, role] = [this.displayName().trim(), this.roomId(), this.role()];
+      if (prefetch) clearTimeout(prefetch);
+      prefetch = null;
+      if (!this.devTokens || !this.nameValid() || !this.roomValid()) return;
+      prefetch = setTimeout(() => void this.tokens.token(name, room, role).catch(() => undefined), TOKEN_PREFETCH_MS);
+    });
   }
 
   ngOnInit(): void {

@@ -9,13 +9,16 @@ import type { Subscriber } from './subscriber';
 import { SCTP_CAPABILITIES, type TransportManager } from './transport-manager';
 
 /**
- * Enters the room once the socket is authenticated: router capabilities → Device
- * → `join` (with this peer's capabilities) → recv and send transports. Runs at
- * `join()` and again for every rebuild. Without a media worker on the server it
- * joins without media (`mediaAvailable` false).
+ * Enters the room once the socket is authenticated: router capabilities, then at
+ * once the recv and send transports are asked for while the Device loads and
+ * `join` (with this peer's capabilities) goes out; their local sides are made once
+ * both answered. The server's first `newConsumer` thus follows `join` with no
+ * transport round trip in between. Runs at `join()` and again for every rebuild.
+ * Without a media worker on the server it joins without media (`mediaAvailable` false).
  *
- * With the room's lobby on, the `join` answer says `waiting`: no peers, no
- * transports, until a moderator's `lobbyDecision`. Admitted, it sends `join` again
+ * With the room's lobby on, the `join` answer says `waiting`: no peers, no local
+ * transports (the server holds the two it made, idle: nothing is produced or
+ * consumed before admission), until a moderator's `lobbyDecision`. Admitted, it sends `join` again
  * (answered with the room); denied, it throws `ExpelledError('denied')`. A rebuild
  * of an admitted peer is let straight back in by the server, so it does not wait.
  */
@@ -33,7 +36,11 @@ export class JoinSequence {
     const auth = signaling.session();
     if (!auth) throw new InvalidStateError('not authenticated');
     this.subscriber.prepare();
-    const device = store.mediaAvailable.value ? await this.loadDevice(options.roomId) : null;
+    const capabilities = store.mediaAvailable.value ? await this.routerCapabilities(options.roomId) : null;
+    // Both transports at once, before the Device and `join`: the round trips overlap.
+    const recvPending = capabilities && auth.grants.canSubscribe ? this.transports.request('recv') : null;
+    const sendPending = capabilities && (auth.grants.canPublish || auth.grants.canPublishData) ? this.transports.request('send') : null;
+    const device = capabilities ? await this.transports.loadDevice(capabilities) : null;
     await this.enter({
       roomId: options.roomId,
       displayName: options.displayName,
@@ -44,11 +51,10 @@ export class JoinSequence {
       this.subscriber.detach(new InvalidStateError('media unavailable'));
       return;
     }
-    // Both transports at once: the two round trips overlap, which matters when a whole room rebuilds.
     let recv = Promise.resolve();
-    if (auth.grants.canSubscribe) recv = this.transports.create('recv').then((transport) => this.subscriber.attach(transport));
+    if (recvPending) recv = this.transports.create('recv', recvPending).then((transport) => this.subscriber.attach(transport));
     else this.subscriber.detach(new InvalidStateError('the token does not allow subscribing'));
-    const send = auth.grants.canPublish || auth.grants.canPublishData ? this.transports.create('send') : Promise.resolve();
+    const send = sendPending ? this.transports.create('send', sendPending) : Promise.resolve();
     const [recvResult, sendResult] = await Promise.allSettled([recv, send]);
     for (const result of [recvResult, sendResult]) if (result.status === 'rejected') throw result.reason;
   }
@@ -81,11 +87,11 @@ export class JoinSequence {
     }
   }
 
-  /** The Device for the room's router; null (and `mediaAvailable` false) when the server has no media. */
-  private async loadDevice(roomId: string): Promise<Device | null> {
+  /** The room's router capabilities (entering the room); null (and `mediaAvailable` false) when the server has no media. */
+  private async routerCapabilities(roomId: string): Promise<RtpCapabilities | null> {
     try {
       const { rtpCapabilities } = await this.context.request('getRouterRtpCapabilities', { roomId });
-      return await this.transports.loadDevice(rtpCapabilities as RtpCapabilities);
+      return rtpCapabilities as RtpCapabilities;
     } catch (error) {
       if (!(error instanceof SignalingError && error.code === 'media_unavailable')) throw error;
       this.logger.warn(`media unavailable | ${error.message}`);

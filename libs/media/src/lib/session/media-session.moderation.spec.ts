@@ -10,6 +10,8 @@ import type { ModeratorAction } from './media-session.types';
 
 const BOB = { id: 'bob', displayName: 'Bob', device: { flag: 'chrome', name: 'Chrome' }, role: 'participant' as const };
 const ALL: Permissions = { publishAudio: true, publishVideo: true, publishScreen: true, chat: true, sendFiles: true };
+/** No local transport yet (the store's initial value). */
+const TRANSPORTS_BEFORE = { send: 'none', recv: 'none' };
 
 describe('MediaSession moderation (lobby, roles, hard mute, removal)', () => {
   let server: FakeSignalingServer;
@@ -36,14 +38,16 @@ describe('MediaSession moderation (lobby, roles, hard mute, removal)', () => {
     server.notify('permissionsChanged', { role: 'participant', permissions: { ...ALL, ...patch }, by });
 
   describe('lobby', () => {
-    it('waits without peers or transports, then joins again once admitted and creates the transports', async () => {
+    it('waits without peers or local transports, then joins again once admitted and creates the transports', async () => {
       waitInLobby();
       server.peers = [BOB];
       const joined = join();
       await until(() => session.waiting());
       expect(session.state()).toBe('joining');
       expect(session.remotePeers()).toEqual([]);
-      expect(server.requests('createWebRtcTransport')).toEqual([]);
+      // Asked for with the join (the server holds them idle); made here only once admitted.
+      expect(server.requests('createWebRtcTransport').map((r) => r['direction'])).toEqual(['recv', 'send']);
+      expect(session.transportStates()).toEqual(TRANSPORTS_BEFORE);
 
       server.joinAnswer = { ...server.joinAnswer, waiting: false };
       server.peers = [BOB];
@@ -70,7 +74,7 @@ describe('MediaSession moderation (lobby, roles, hard mute, removal)', () => {
       expect(session.expelled()).toEqual({ kind: 'denied', reason: 'private meeting', by: null });
       expect(TestBed.inject(SignalingClient).state()).toBe('closed');
       expect(server.requests('join')).toHaveLength(1);
-      expect(server.requests('createWebRtcTransport')).toEqual([]);
+      expect(session.transportStates()).toEqual(TRANSPORTS_BEFORE);
     });
 
     it('leave() while waiting ends closed (not failed); join() rejects with InvalidStateError', async () => {

@@ -6,7 +6,7 @@ import type { MediaDevicesLike } from '../tokens';
 import { fromEmitter } from '../util/from-emitter';
 import { Logger } from '../util/logger';
 import type { LocalProducer } from './media-session.types';
-import { SCREEN_CONSTRAINTS, cameraConstraints, micConstraints, produceOptions } from './publish-policy';
+import { CAMERA_RAMP_MS, SCREEN_CONSTRAINTS, cameraConstraints, micConstraints, produceOptions } from './publish-policy';
 import type { SessionContext } from './session-context';
 import type { PublishAppData, TransportManager } from './transport-manager';
 
@@ -211,7 +211,11 @@ export class Publisher {
       throw new InvalidStateError('Cannot send media: the send transport is gone.');
     }
     const appData: PublishAppData = { source, ...(paused ? { paused } : {}) };
-    const producer = await transport.produce({ track, ...produceOptions(source, device), stopTracks: false, appData });
+    const options = produceOptions(source, device);
+    // Simulcast camera: the upper layers start inactive and are turned on after CAMERA_RAMP_MS.
+    const ramp = source === 'webcam' && (options.encodings?.length ?? 0) > 1 ? (options.encodings?.length ?? 1) - 1 : 0;
+    if (ramp) options.encodings = options.encodings?.map((e, i) => (i === 0 ? e : { ...e, active: false }));
+    const producer = await transport.produce({ track, ...options, stopTracks: false, appData });
     // The server created it paused already; this only stops the RTP here.
     if (paused) producer.pause();
     this.producers.set(source, producer);
@@ -221,6 +225,12 @@ export class Publisher {
     sub.add(fromEmitter(producer, 'trackended').subscribe(() => void this.disable(source).catch(() => undefined)));
     sub.add(fromEmitter(producer, 'transportclose').subscribe(() => this.forget(source, producer)));
     producer.observer.once('close', () => sub.unsubscribe());
+    if (ramp) {
+      const timer = setTimeout(() => {
+        if (!producer.closed) producer.setMaxSpatialLayer(ramp).catch((error: unknown) => this.logger.warn('camera ramp failed', error));
+      }, CAMERA_RAMP_MS);
+      sub.add(() => clearTimeout(timer));
+    }
     this.context.store.producers.update((list) => [
       ...list,
       { id: producer.id, source, kind: producer.kind, track, paused: producer.paused, deviceId, score: [] },

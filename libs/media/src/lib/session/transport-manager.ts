@@ -1,4 +1,4 @@
-import type { ProducerAppData, SctpCapabilities, TransportDirection } from '@confer/signaling-contracts';
+import type { CreateWebRtcTransportResult, ProducerAppData, SctpCapabilities, TransportDirection } from '@confer/signaling-contracts';
 import type { Device, RtpCapabilities, Transport, TransportOptions } from 'mediasoup-client/types';
 import { Subscription } from 'rxjs';
 import { InvalidStateError } from '../errors';
@@ -19,6 +19,14 @@ export const SCTP_CAPABILITIES: SctpCapabilities = { numStreams: { OS: 1024, MIS
 export interface PublishAppData extends ProducerAppData {
   /** Create the producer paused. Describes the moment of creation only; `LocalProducer.paused` is the live state. */
   paused?: boolean;
+}
+
+/** A `createWebRtcTransport` request on its way, made before the Device is loaded (see {@link TransportManager.request}). */
+export interface PendingTransport {
+  direction: TransportDirection;
+  /** The listeners of the media generation it was asked for: closed meanwhile, the transport is not kept. */
+  listeners: Subscription;
+  answer: Promise<CreateWebRtcTransportResult>;
 }
 
 /**
@@ -76,13 +84,27 @@ export class TransportManager {
     return this.current;
   }
 
-  /** Asks the server for a transport in `direction` and creates its local side. */
-  async create(direction: TransportDirection): Promise<Transport> {
-    const device = this.current;
-    if (!device) throw new InvalidStateError('no device');
+  /**
+   * Asks the server for a transport in `direction`; {@link create} makes its local
+   * side. The server needs only the peer in the room (`getRouterRtpCapabilities`
+   * did that), so the join sequence asks while the Device loads and `join` goes out.
+   */
+  request(direction: TransportDirection): PendingTransport {
     // Taken before the round trip: close() meanwhile unsubscribes exactly this one.
     const listeners = this.listeners;
-    const remote = await this.context.request('createWebRtcTransport', { direction, sctpCapabilities: SCTP_CAPABILITIES });
+    const answer = this.context.request('createWebRtcTransport', { direction, sctpCapabilities: SCTP_CAPABILITIES });
+    // Not awaited when the join fails first: that failure is the one reported.
+    answer.catch(() => undefined);
+    return { direction, listeners, answer };
+  }
+
+  /** Creates the local side of `pending` (asked for now when not given) with the loaded Device. */
+  async create(direction: TransportDirection, pending?: PendingTransport): Promise<Transport> {
+    if (!this.current) throw new InvalidStateError('no device');
+    const { listeners, answer } = pending ?? this.request(direction);
+    const remote = await answer;
+    const device = this.current;
+    if (!device || listeners.closed) throw new InvalidStateError('media closed while creating a transport');
     const options = {
       id: remote.transportId,
       iceParameters: remote.iceParameters,
