@@ -93,6 +93,14 @@ describe.each(databaseBackends())('server API, webhooks and audit on the $name d
     for (const bad of [{ roomId: 'a b' }, { roomId: 'x', settings: { lobby: 'yes' } }, { roomId: 'x', extra: 1 }, { roomId: 'x', settings: { participantPermissions: { fly: true } } }]) {
       expect((await call('POST', '/api/v1/rooms', bad)).body).toMatchObject({ statusCode: 400, code: 'invalid_request' });
     }
+    // What fails before a route runs is answered the same way.
+    const raw = async (body: string): Promise<{ status: number; body: unknown }> => {
+      const res = await fetch(`${server.httpUrl}/api/v1/rooms`, { method: 'POST', headers: { authorization: `Bearer ${await apiToken()}`, 'content-type': 'application/json' }, body });
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await raw('{not json')).toMatchObject({ status: 400, body: { code: 'invalid_request' } });
+    expect(await raw(`{"roomId":"${'x'.repeat(300_000)}"}`)).toMatchObject({ status: 413, body: { code: 'limit_exceeded' } });
+    expect((await call('GET', '/api/v1/nothing-here')).body).toMatchObject({ statusCode: 404, code: 'not_found' });
     expect((await call('GET', '/api/v1/rooms')).body.map((r: { roomId: string }) => r.roomId)).toEqual(['board']);
     expect((await call('PATCH', '/api/v1/rooms/board', { locked: true })).body).toMatchObject({ settings: { locked: true, lobby: true } });
     expect((await call('GET', '/api/v1/rooms/nope')).body).toMatchObject({ statusCode: 404, code: 'not_found' });

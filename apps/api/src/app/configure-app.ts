@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { SIGNALING_PATH } from '@confer/signaling-contracts';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { serveOpenApi } from '../server-api/openapi';
+import { ServerApiPathFilter } from '../server-api/server-api-error.filter';
 import { SignalingWsAdapter } from '../signaling/signaling-ws.adapter';
 import { SignalingGateway } from '../signaling/signaling.gateway';
 
@@ -26,6 +27,7 @@ export function configureApp(app: NestExpressApplication): void {
   // SIGTERM is handled by installGracefulShutdown() (drain first); SIGINT/SIGHUP close at once.
   app.enableShutdownHooks(['SIGINT', 'SIGHUP']);
   serveOpenApi(app);
+  app.useGlobalFilters(new ServerApiPathFilter(app.getHttpAdapter()));
   if (config.webRoot) {
     const root = path.resolve(config.webRoot);
     app.useStaticAssets(root, { index: 'index.html' });

@@ -1,4 +1,5 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { SignalingError, type ErrorCode } from '@confer/signaling-contracts';
 
 /** HTTP status of each error code on the server API. */
@@ -37,6 +38,22 @@ export class ServerApiErrorFilter implements ExceptionFilter {
     const body = toApiError(error);
     if (body.code === 'internal') this.logger.error(`server API call failed | ${(error as Error)?.stack ?? String(error)}`);
     response.status(body.statusCode).json(body);
+  }
+}
+
+/**
+ * The same answer for what fails before a server API route runs (a body that
+ * is not JSON, too large): registered app-wide, it formats `/api/v1/…` requests
+ * and leaves every other path to Nest's default.
+ */
+@Catch()
+export class ServerApiPathFilter extends BaseExceptionFilter {
+  private readonly api = new ServerApiErrorFilter();
+
+  override catch(error: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<{ url?: string } | undefined>();
+    if (host.getType() === 'http' && request?.url?.startsWith('/api/v1/')) return this.api.catch(error, host);
+    super.catch(error, host);
   }
 }
 
