@@ -65,14 +65,16 @@ export default [
       ],
     },
   },
-  // workers → rooms → room-access → media → sessions → moderation → signaling / server-api;
+  // workers → rooms → room-access → media → recording → sessions → moderation → signaling / server-api;
   // peers/ (plain classes) is below rooms; room-settings/ (a room's policy, in the database) is below rooms.
-  apiLayer('workers', ['peers', 'rooms', 'room-access', 'media', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('peers', ['workers', 'rooms', 'room-access', 'media', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('room-settings', ['workers', 'peers', 'rooms', 'room-access', 'media', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('rooms', ['room-access', 'media', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('room-access', ['media', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('media', ['sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('workers', ['peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('peers', ['workers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('room-settings', ['workers', 'peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('rooms', ['room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('room-access', ['media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('media', ['recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  // recording/ taps the rooms' producers and keeps the room's recording policy; moderation, signaling and the server API drive it.
+  apiLayer('recording', ['sessions', 'moderation', 'signaling', 'server-api']),
   apiLayer('sessions', ['moderation', 'signaling', 'server-api']),
   apiLayer('moderation', ['signaling', 'server-api']),
   apiLayer('signaling', ['server-api']),

@@ -6,6 +6,7 @@ import {
   SignalingError,
   type MutableSource,
   type Permissions,
+  type RecordingNotice,
   type Role,
   type RoomSettings,
 } from '@confer/signaling-contracts';
@@ -14,6 +15,7 @@ import { EventsService } from '../events/events.service';
 import { AuditLogService } from '../history/audit-log.service';
 import type { Peer } from '../peers/peer';
 import type { ModerationAction } from '../policies/event-sink';
+import { RecordingControlService } from '../recording/recording-control.service';
 import { RoomAccessService } from '../room-access/room-access.service';
 import { RoomSettingsService, type RoomSettingsPatch } from '../room-settings/room-settings.service';
 import type { Room } from '../rooms/room';
@@ -46,6 +48,7 @@ export class ModerationService {
     private readonly audit: AuditLogService,
     private readonly health: WorkerHealthService,
     private readonly chat: ChatService,
+    private readonly recording: RecordingControlService,
   ) {}
 
   /** The room a participant moderates: its own, joined. */
@@ -144,6 +147,29 @@ export class ModerationService {
       return room.joinedPeers().length;
     });
     return sent;
+  }
+
+  /**
+   * Starts recording the room (a host, a moderator or the server API); the
+   * room's policy may forbid it. Everyone gets `recordingStateChanged`.
+   */
+  async startRecording(actor: Actor, roomId: string): Promise<RecordingNotice> {
+    let notice!: RecordingNotice;
+    await this.act(actor, roomId, 'start_recording', roomId, {}, async (room) => {
+      notice = await this.recording.start(roomId, eventActor(actor));
+      return room.joinedPeers().length;
+    });
+    return notice;
+  }
+
+  /** Stops it (a participant may not when the room's policy requires recording). */
+  async stopRecording(actor: Actor, roomId: string): Promise<RecordingNotice> {
+    let notice!: RecordingNotice;
+    await this.act(actor, roomId, 'stop_recording', roomId, {}, async (room) => {
+      notice = await this.recording.stop(roomId, eventActor(actor));
+      return room.joinedPeers().length;
+    });
+    return notice;
   }
 
   /**

@@ -32,7 +32,7 @@ export interface ModerationActor {
 }
 
 /** The moderation acts, as named in events and in the audit trail (`moderation.<act>`). */
-export type ModerationAction = 'mute' | 'mute_all' | 'set_permissions' | 'set_role' | 'remove' | 'end_meeting' | 'update_room_settings' | 'send_message';
+export type ModerationAction = 'mute' | 'mute_all' | 'set_permissions' | 'set_role' | 'remove' | 'end_meeting' | 'update_room_settings' | 'send_message' | 'start_recording' | 'stop_recording';
 
 /**
  * Receives every {@link ConferEvent}. Provide sinks under {@link EVENT_SINKS}

@@ -29,6 +29,8 @@ export class RecordingService implements OnModuleInit, OnModuleDestroy {
   private readonly ports: RecordingPorts;
   private ffmpeg: Promise<{ ok: true; version: string } | { ok: false; reason: string }> | null = null;
   private ffmpegResult: { ok: true; version: string } | { ok: false; reason: string } | null = null;
+  /** Recordings that tap only some peers' producers (consent): recordingId → whether a peer is recorded. */
+  private readonly admits = new Map<string, (peerId: string) => boolean>();
   /** Ended recordings by outcome, and their durations (for /metrics). */
   readonly ended = { stored: 0, failed: 0, storedSeconds: 0 };
 
@@ -73,9 +75,11 @@ export class RecordingService implements OnModuleInit, OnModuleDestroy {
    * recorded (state `recording`), or with state `failed` and the reason when
    * the tracks could not be set up. Throws `media_unavailable` (recording
    * unavailable, see {@link availability}), `not_found` (no such room) or
-   * `invalid_state` (the room is already being recorded).
+   * `invalid_state` (the room is already being recorded). With `admit`, only
+   * the producers of peers it accepts are recorded; {@link admitPeer} adds a
+   * peer later (it consented).
    */
-  async start(roomId: string, by: RecordingActor | null = null): Promise<RecordingInfo> {
+  async start(roomId: string, by: RecordingActor | null = null, admit?: (peerId: string) => boolean): Promise<RecordingInfo> {
     await this.ffmpeg;
     const can = this.availability();
     if (!can.available) throw new SignalingError('media_unavailable', `recording unavailable: ${can.reason}`);
@@ -95,10 +99,15 @@ export class RecordingService implements OnModuleInit, OnModuleDestroy {
       onEnded: (r) => this.ended_(r),
     });
     this.recordings.push(recording);
+    if (admit) this.admits.set(recording.id, admit);
     this.logger.log(`start() | recording=${recording.id} room=${roomId} by=${by?.id ?? '-'}`);
     this.events.emit({ type: 'recording.started', roomId, recordingId: recording.id, by: by && by.kind !== 'system' ? by : null });
     await recording
-      .start(room.joinedPeers().map((p) => ({ peerId: p.id, subject: p.identity.subject, displayName: p.displayName, producers: [...p.producers.values()] })))
+      .start(
+        room
+          .joinedPeers()
+          .map((p) => ({ peerId: p.id, subject: p.identity.subject, displayName: p.displayName, producers: admit && !admit(p.id) ? [] : [...p.producers.values()] })),
+      )
       .catch((error: Error) => recording.fail(`could not start: ${error.message}`));
     return recording.info();
   }
@@ -113,6 +122,18 @@ export class RecordingService implements OnModuleInit, OnModuleDestroy {
     if (!recording?.active) throw new SignalingError('invalid_state', `room ${roomId} is not being recorded`);
     await recording.stop();
     return recording.info();
+  }
+
+  /**
+   * A peer of a recording that taps only some peers (see `admit` in
+   * {@link start}) is now admitted: its current producers are recorded from
+   * now on, and so are the ones it publishes later. No-op when not recording.
+   */
+  async admitPeer(roomId: string, peerId: string): Promise<void> {
+    const recording = this.current(roomId);
+    const peer = this.rooms.get(roomId)?.peers.get(peerId);
+    if (!recording?.active || !peer) return;
+    await Promise.all([...peer.producers.values()].map((producer) => recording.addProducer(peerId, producer)));
   }
 
   /** The room's current or latest recording (state `idle` when there was none) and whether recording is available. */
@@ -142,6 +163,7 @@ export class RecordingService implements OnModuleInit, OnModuleDestroy {
   }
 
   private ended_(r: Recording): void {
+    this.admits.delete(r.id);
     const info = r.info();
     if (r.state === 'stored') {
       this.ended.stored++;
@@ -161,7 +183,8 @@ export class RecordingService implements OnModuleInit, OnModuleDestroy {
     switch (event.type) {
       case 'track.published': {
         const producer = this.rooms.get(event.roomId)?.peers.get(event.peerId)?.producers.get(event.producerId);
-        if (producer) void recording.addProducer(event.peerId, producer);
+        const admit = this.admits.get(recording.id);
+        if (producer && (!admit || admit(event.peerId))) void recording.addProducer(event.peerId, producer);
         break;
       }
       case 'participant.joined':

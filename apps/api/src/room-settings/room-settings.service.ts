@@ -48,6 +48,8 @@ export class RoomSettingsService implements OnModuleInit {
       locked: false,
       capacity: this.config.limits.maxPeersPerRoom,
       participantPermissions: { publishAudio: true, publishVideo: true, publishScreen: true, chat: true, sendFiles: true },
+      recording: 'allowed',
+      recordingConsent: false,
     };
   }
 
@@ -108,6 +110,9 @@ export class RoomSettingsService implements OnModuleInit {
       locked: patch.locked ?? base.locked,
       capacity,
       participantPermissions: { ...base.participantPermissions, ...definedOnly(patch.participantPermissions ?? {}) },
+      // Rooms stored before the recording policy existed get the defaults.
+      recording: patch.recording ?? base.recording ?? 'allowed',
+      recordingConsent: patch.recordingConsent ?? base.recordingConsent ?? false,
     };
   }
 }

@@ -23,7 +23,7 @@ export class AuditInterceptor implements NestInterceptor {
       actor: { kind: 'api' as const, id: request.apiKey ?? 'unknown' },
       action: `api.${request.method} ${request.route?.path ?? '?'}`,
       roomId: request.params?.['roomId'] ?? null,
-      target: request.params?.['peerId'] ?? request.params?.['roomId'] ?? null,
+      target: request.params?.['peerId'] ?? request.params?.['recordingId'] ?? request.params?.['roomId'] ?? null,
     };
     return next.handle().pipe(
       tap({

@@ -127,7 +127,8 @@ export class SessionsService implements OnModuleDestroy {
     };
   }
 
-  async join(peer: Peer, params: JoinParams): Promise<JoinResult> {
+  /** The answer without `recording`, which the signaling route adds (recording sits above sessions). */
+  async join(peer: Peer, params: JoinParams): Promise<Omit<JoinResult, 'recording'>> {
     this.shutdown.assertAccepting('join');
     if (peer.joined) throw new SignalingError('invalid_state', `already joined room "${peer.roomId}"`);
     // mediasoup's checks, on a copy (the client's mistakes answered invalid_request).

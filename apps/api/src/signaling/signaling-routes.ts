@@ -34,6 +34,7 @@ import {
 import type { Actor } from '../moderation/moderation-actor';
 import { ModerationService } from '../moderation/moderation.service';
 import type { Peer } from '../peers/peer';
+import { RecordingControlService } from '../recording/recording-control.service';
 import { GetRouterRtpCapabilitiesDto } from '../rooms/dto/room.dto';
 import { ChangeDisplayNameDto, EmptyDto, JoinDto } from '../sessions/dto/session.dto';
 import { SessionsService } from '../sessions/sessions.service';
@@ -66,6 +67,7 @@ export class SignalingRoutes {
     chat: ChatService,
     files: FilesService,
     moderation: ModerationService,
+    recording: RecordingControlService,
   ) {
     // Moderation acts happen in the sender's own room, with the sender as the actor.
     const act =
@@ -77,7 +79,14 @@ export class SignalingRoutes {
     const count = async (n: Promise<number>): Promise<{ affected: number }> => ({ affected: await n });
     this.table = {
       getRouterRtpCapabilities: { dto: GetRouterRtpCapabilitiesDto, handle: (peer, p) => sessions.getRouterRtpCapabilities(peer, p) },
-      join: { dto: JoinDto, handle: (peer, p) => sessions.join(peer, p) },
+      // A joiner learns at once whether the room is being recorded (the notice).
+      join: {
+        dto: JoinDto,
+        handle: async (peer, p) => {
+          const joined = await sessions.join(peer, p);
+          return { ...joined, recording: joined.waiting || !peer.roomId ? null : recording.notice(peer.roomId) };
+        },
+      },
       leave: { dto: EmptyDto, handle: (peer) => sessions.leave(peer) },
       changeDisplayName: { dto: ChangeDisplayNameDto, handle: (peer, p) => sessions.changeDisplayName(peer, p) },
 
@@ -118,6 +127,9 @@ export class SignalingRoutes {
       removeParticipant: { dto: RemoveParticipantDto, handle: act((a, r, p) => count(moderation.remove(a, r, p.peerId, p.reason))) },
       updateRoomSettings: { dto: UpdateRoomSettingsDto, handle: act((a, r, p) => moderation.updateSettings(a, r, p)) },
       endMeeting: { dto: EndMeetingDto, handle: act((a, r, p) => count(moderation.endMeeting(a, r, p.reason))) },
+      startRecording: { dto: EmptyDto, handle: act((a, r) => moderation.startRecording(a, r)) },
+      stopRecording: { dto: EmptyDto, handle: act((a, r) => moderation.stopRecording(a, r)) },
+      acknowledgeRecording: { dto: EmptyDto, handle: (peer) => recording.acknowledge(peer) },
     };
   }
 }

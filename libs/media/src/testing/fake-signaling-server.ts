@@ -5,6 +5,7 @@ import {
   type ClientRequestMethod,
   type JoinResult,
   type PeerInfo,
+  type RecordingNotice,
   type ServerNotificationMethod,
   type ServerNotifications,
   type ServerRequestMethod,
@@ -90,8 +91,16 @@ export class FakeSignalingServer {
   joinAnswer: Omit<JoinResult, 'peers'> = {
     waiting: false,
     self: { role: 'participant', permissions: { publishAudio: true, publishVideo: true, publishScreen: true, chat: true, sendFiles: true } },
-    settings: { lobby: false, locked: false, capacity: 50, participantPermissions: { publishAudio: true, publishVideo: true, publishScreen: true, chat: true, sendFiles: true } },
+    settings: {
+      lobby: false,
+      locked: false,
+      capacity: 50,
+      participantPermissions: { publishAudio: true, publishVideo: true, publishScreen: true, chat: true, sendFiles: true },
+      recording: 'allowed',
+      recordingConsent: false,
+    },
     lobby: [],
+    recording: null,
   };
   /** ICE parameters of the latest `restartIce` answer. */
   lastIceParameters: unknown = null;
@@ -136,6 +145,18 @@ export class FakeSignalingServer {
       return { messageId: message.messageId, timestamp: message.timestamp };
     });
     this.on('fileOffer', () => ({ transferId: `t${this.nextObjectId++}` }));
+    // Recording as the API does it: everyone is told, the answer is the notice.
+    this.on('startRecording', () => {
+      const notice: RecordingNotice = { state: 'recording', recordingId: `rec-${this.nextObjectId++}`, startedBy: 'Me', startedAt: Date.now(), consentRequired: this.joinAnswer.settings.recordingConsent };
+      this.notify('recordingStateChanged', notice);
+      return notice;
+    });
+    this.on('stopRecording', () => {
+      const notice: RecordingNotice = { state: 'stopping', recordingId: 'rec', startedBy: 'Me', startedAt: Date.now(), consentRequired: false };
+      this.notify('recordingStateChanged', notice);
+      return notice;
+    });
+    this.on('acknowledgeRecording', () => ({ recorded: true }));
     for (const method of ['connectWebRtcTransport', 'leave', 'closeProducer', 'pauseProducer', 'resumeProducer', 'pauseConsumer', 'resumeConsumer', 'setConsumerPreferredLayers', 'fileAnswer', 'fileChunk', 'fileComplete', 'fileCancel'] as const) {
       this.on(method, () => ({}));
     }

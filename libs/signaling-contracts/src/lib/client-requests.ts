@@ -1,11 +1,13 @@
 import type { DeviceInfo, Grants, PeerInfo, ProducerAppData, ServerLimits } from './domain';
 import type {
+  AcknowledgeRecordingResult,
   EndMeetingParams,
   LobbyDecisionParams,
   LobbyEntry,
   ModerationResult,
   MuteAllParams,
   MuteParticipantParams,
+  RecordingNotice,
   RemoveParticipantParams,
   RoomSettings,
   SelfState,
@@ -106,6 +108,8 @@ export interface JoinResult {
   settings: RoomSettings;
   /** Peers waiting in the lobby; only for moderators (others get an empty list). */
   lobby: LobbyEntry[];
+  /** The room's recording in progress, so a joiner is told at once; null when it is not being recorded (or while waiting). */
+  recording: RecordingNotice | null;
 }
 
 export type TransportDirection = 'send' | 'recv';
@@ -328,6 +332,17 @@ export interface ClientRequests {
   updateRoomSettings: MethodSpec<UpdateRoomSettingsParams, RoomSettings, 'forbidden' | 'invalid_state'>;
   /** Ends the meeting: everyone gets `meetingEnded` and is out of the room. */
   endMeeting: MethodSpec<EndMeetingParams, ModerationResult, 'forbidden' | 'invalid_state'>;
+  /**
+   * Starts recording the room on the server; everyone gets `recordingStateChanged`.
+   * `forbidden` for others than hosts and moderators or when the room's policy is
+   * `forbidden`; `media_unavailable` (with the reason) when recording cannot run;
+   * `invalid_state` when it is already being recorded.
+   */
+  startRecording: MethodSpec<Empty, RecordingNotice, 'forbidden' | 'invalid_state' | 'media_unavailable'>;
+  /** Stops it (files are mixed and stored); `forbidden` when the room's policy is `required`. */
+  stopRecording: MethodSpec<Empty, RecordingNotice, 'forbidden' | 'invalid_state'>;
+  /** Any joined peer: it consents to being recorded (needed when `recordingConsent` is on); its tracks are recorded from now on. */
+  acknowledgeRecording: MethodSpec<Empty, AcknowledgeRecordingResult, 'invalid_state'>;
 }
 
 export type ClientRequestMethod = keyof ClientRequests;

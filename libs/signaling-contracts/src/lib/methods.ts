@@ -42,6 +42,9 @@ export const CLIENT_REQUEST_METHODS = [
   'removeParticipant',
   'updateRoomSettings',
   'endMeeting',
+  'startRecording',
+  'stopRecording',
+  'acknowledgeRecording',
 ] as const satisfies readonly ClientRequestMethod[];
 
 export const SERVER_REQUEST_METHODS = ['newConsumer', 'newDataConsumer', 'fileChunk'] as const satisfies readonly ServerRequestMethod[];
@@ -74,6 +77,7 @@ export const SERVER_NOTIFICATION_METHODS = [
   'producerClosedByModerator',
   'removed',
   'meetingEnded',
+  'recordingStateChanged',
 ] as const satisfies readonly ServerNotificationMethod[];
 
 // Compile-time completeness: every declared method is listed above.

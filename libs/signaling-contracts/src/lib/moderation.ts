@@ -40,6 +40,43 @@ export interface RoomSettings {
   capacity: number;
   /** What a `participant` may do on entering. */
   participantPermissions: Permissions;
+  /**
+   * Server-side recording: `allowed` (a host or moderator may start it),
+   * `required` (starts by itself when the meeting's first track is published;
+   * participants cannot stop it), `forbidden` (refused).
+   */
+  recording: RecordingPolicy;
+  /**
+   * False: everyone is told the meeting is recorded (a notice). True: only the
+   * media of participants who sent `acknowledgeRecording` is recorded.
+   */
+  recordingConsent: boolean;
+}
+
+/** Whether a room may be recorded; see {@link RoomSettings.recording}. */
+export type RecordingPolicy = 'allowed' | 'required' | 'forbidden';
+export const RECORDING_POLICIES = ['allowed', 'required', 'forbidden'] as const satisfies readonly RecordingPolicy[];
+
+/** A recording's state as peers see it (`stored` and `failed` mean it is over). */
+export type RecordingNoticeState = 'starting' | 'recording' | 'stopping' | 'stored' | 'failed';
+
+/** `recordingStateChanged`, and `JoinResult.recording`: what everyone in the room is told about its recording. */
+export interface RecordingNotice {
+  state: RecordingNoticeState;
+  recordingId: string;
+  /** Display name of the host or moderator who started it; null for the server API or the room's policy. */
+  startedBy: string | null;
+  /** Server time, ms since the epoch. */
+  startedAt: number;
+  /** True: this peer's media is recorded only once it sent `acknowledgeRecording`. */
+  consentRequired: boolean;
+  /** Why it failed (state `failed`). */
+  reason?: string;
+}
+
+/** `acknowledgeRecording`'s answer: whether this peer's media is now being recorded. */
+export interface AcknowledgeRecordingResult {
+  recorded: boolean;
 }
 
 /** A peer waiting in the lobby, as moderators see it. */

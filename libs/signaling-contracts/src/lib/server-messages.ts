@@ -6,6 +6,7 @@ import type {
   LobbyEntry,
   PermissionsChangedNotification,
   ProducerModeratedNotification,
+  RecordingNotice,
   Role,
   RoomSettings,
 } from './moderation';
@@ -163,6 +164,8 @@ export interface ServerNotifications {
   removed: ExpelledNotification;
   /** To everyone in the room: the meeting was ended; everyone is out of the room. */
   meetingEnded: ExpelledNotification;
+  /** To everyone in the room: its recording started, stopped or failed (shown as the recording notice). */
+  recordingStateChanged: RecordingNotice;
 }
 
 export type ServerNotificationMethod = keyof ServerNotifications;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { MUTABLE_SOURCES, type MutableSource } from '@confer/signaling-contracts';
+import { MUTABLE_SOURCES, RECORDING_POLICIES, type MutableSource, type RecordingPolicy } from '@confer/signaling-contracts';
 import { PermissionsPatchDto } from '../../moderation/dto/moderation.dto';
 import { ROOM_ID_PATTERN } from '../../rooms/dto/room.dto';
 
@@ -12,6 +12,10 @@ export class RoomSettingsPatchDto {
   @ApiPropertyOptional({ minimum: 1, description: 'Most peers at once (at most MAX_PEERS_PER_ROOM).' }) @IsOptional() @IsInt() @Min(1) @Max(100_000) capacity?: number;
   @ApiPropertyOptional({ type: () => PermissionsPatchDto, description: 'What participants may do (hosts and moderators may do everything).' })
   @IsOptional() @ValidateNested() @Type(() => PermissionsPatchDto) participantPermissions?: PermissionsPatchDto;
+  @ApiPropertyOptional({ enum: RECORDING_POLICIES, description: '`allowed` (hosts start it), `required` (starts with the first published track; participants cannot stop it), `forbidden`.' })
+  @IsOptional() @IsIn(RECORDING_POLICIES) recording?: RecordingPolicy;
+  @ApiPropertyOptional({ description: "True: a participant's media is recorded only after they acknowledge the recording; false: a notice only." })
+  @IsOptional() @IsBoolean() recordingConsent?: boolean;
 }
 
 export class CreateRoomDto {

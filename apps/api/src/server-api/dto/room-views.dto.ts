@@ -15,6 +15,8 @@ export class RoomSettingsView {
   @ApiProperty() locked!: boolean;
   @ApiProperty() capacity!: number;
   @ApiProperty({ type: PermissionsView }) participantPermissions!: PermissionsView;
+  @ApiProperty({ enum: ['allowed', 'required', 'forbidden'] }) recording!: 'allowed' | 'required' | 'forbidden';
+  @ApiProperty() recordingConsent!: boolean;
 }
 
 export class RoomView {

@@ -13,7 +13,7 @@ export function fakeModerationSession() {
     role: signal<Role | null>('host'),
     isModerator: signal(true),
     permissions: signal<Permissions | null>(ALL_PERMISSIONS),
-    roomSettings: signal<RoomSettings | null>({ lobby: false, locked: false, capacity: 50, participantPermissions: ALL_PERMISSIONS }),
+    roomSettings: signal<RoomSettings | null>({ lobby: false, locked: false, capacity: 50, participantPermissions: ALL_PERMISSIONS, recording: 'allowed', recordingConsent: false }),
     lobby: signal<LobbyEntry[]>([]),
     waiting: signal(false),
     expelled: signal<Expulsion | null>(null),

@@ -5,6 +5,7 @@ import type {
   MutableSource,
   Permissions,
   ProducerSource,
+  RecordingNotice,
   RoomSettings,
   SetRoleParams,
   UpdateRoomSettingsParams,
@@ -121,6 +122,13 @@ export class MediaSession {
   /** Set when a moderator denied entry, removed this peer or ended the meeting (state `closed`); null otherwise. */
   readonly expelled = this.store.expelled.signal;
   readonly expelled$ = this.store.expelled.changes$;
+  /**
+   * The room's recording: state, who started it, whether consent is required
+   * and whether this peer acknowledged; null until a recording is seen. Show the
+   * notice while `active`, and ask for consent when `consentRequired && !acknowledged`.
+   */
+  readonly recording = this.store.recording.signal;
+  readonly recording$ = this.store.recording.changes$;
   /** What moderators do to this peer: muted, stopped a share, changed the role or permissions. */
   readonly moderatorActions$: Observable<ModeratorAction> = this.store.moderatorActions.asObservable();
 
@@ -323,6 +331,21 @@ export class MediaSession {
   /** Turns the lobby on or off, locks or unlocks the room; resolves with the new settings. */
   updateRoomSettings(patch: UpdateRoomSettingsParams): Promise<RoomSettings> {
     return this.moderation.updateRoomSettings(patch);
+  }
+
+  /** Starts recording the room on the server (hosts and moderators; `media_unavailable` with the reason when it cannot). */
+  startRecording(): Promise<RecordingNotice> {
+    return this.moderation.startRecording();
+  }
+
+  /** Stops the room's recording (hosts and moderators; refused when the room requires recording). */
+  stopRecording(): Promise<RecordingNotice> {
+    return this.moderation.stopRecording();
+  }
+
+  /** This peer consents to being recorded (any peer in the room). */
+  acknowledgeRecording(): Promise<{ recorded: boolean }> {
+    return this.moderation.acknowledgeRecording();
   }
 
   /** Ends the meeting for everyone, this peer included (`expelled` kind `ended`). */

@@ -7,6 +7,7 @@ import type {
   Permissions,
   ProducerScore,
   ProducerSource,
+  RecordingNotice,
   Role,
 } from '@confer/signaling-contracts';
 import type { ExpulsionKind } from '../errors';
@@ -101,6 +102,18 @@ export interface DataMessage {
 export interface TransportStates {
   send: RTCPeerConnectionState | 'none';
   recv: RTCPeerConnectionState | 'none';
+}
+
+/**
+ * The room's recording as this peer knows it (`recording` signal): the server's
+ * notice, plus whether this peer acknowledged it. `state` `stored` or `failed`
+ * means the recording is over.
+ */
+export interface RecordingStatus extends RecordingNotice {
+  /** This peer sent `acknowledgeRecording` in this room (with `consentRequired`, only then is its media recorded). */
+  acknowledged: boolean;
+  /** Convenience: the room is being recorded now (`starting`, `recording` or `stopping`). */
+  active: boolean;
 }
 
 /** Why this peer is out of the room without having left (`expelled` signal); see {@link ExpulsionKind}. */

@@ -5,6 +5,7 @@ import {
   type MutableSource,
   type Permissions,
   type PermissionsChangedNotification,
+  type RecordingNotice,
   type RoomSettings,
   type SetRoleParams,
   type UpdateRoomSettingsParams,
@@ -40,6 +41,7 @@ export class Moderation {
     sub.add(s.on('lobbyChanged').subscribe(({ waiting }) => store.lobby.set(waiting)));
     sub.add(s.on('roomSettingsChanged').subscribe(({ settings }) => store.roomSettings.set(settings)));
     sub.add(s.on('permissionsChanged').subscribe((change) => this.onPermissionsChanged(change)));
+    sub.add(s.on('recordingStateChanged').subscribe((notice) => store.applyRecording(notice)));
     sub.add(
       s.on('peerRoleChanged').subscribe(({ peerId, role }) => {
         store.peers.update((peers) => peers.map((p) => (p.id === peerId ? { ...p, role } : p)));
@@ -117,6 +119,31 @@ export class Moderation {
   /** Ends the meeting for everyone (this peer too: `meetingEnded` follows). */
   endMeeting(reason?: string): Promise<ModerationResult> {
     return this.act('endMeeting', reason ? { reason } : {});
+  }
+
+  /** Starts recording the room on the server (hosts and moderators); everyone gets the notice. */
+  async startRecording(): Promise<RecordingNotice> {
+    this.assertModerator('startRecording()');
+    const notice = await this.context.request('startRecording', {});
+    this.context.store.applyRecording(notice);
+    return notice;
+  }
+
+  /** Stops it (refused by the server when the room's policy requires recording). */
+  async stopRecording(): Promise<RecordingNotice> {
+    this.assertModerator('stopRecording()');
+    const notice = await this.context.request('stopRecording', {});
+    this.context.store.applyRecording(notice);
+    return notice;
+  }
+
+  /** This peer consents to being recorded; with consent required, its media is recorded from now on. */
+  async acknowledgeRecording(): Promise<{ recorded: boolean }> {
+    this.context.store.assertInRoom('acknowledgeRecording()');
+    const result = await this.context.request('acknowledgeRecording', {});
+    const { store } = this.context;
+    if (store.recording.value) store.applyRecording(store.recording.value, true);
+    return result;
   }
 
   private async act<M extends ModerationMethod>(method: M, params: ClientRequestParams<M>): Promise<ModerationResult> {

@@ -6,6 +6,7 @@ import {
   type LobbyEntry,
   type Permissions,
   type ProducerSource,
+  type RecordingNotice,
   type Role,
   type RoomSettings,
 } from '@confer/signaling-contracts';
@@ -17,6 +18,7 @@ import type {
   Expulsion,
   LocalProducer,
   ModeratorAction,
+  RecordingStatus,
   RecoveryKind,
   RemoteConsumer,
   RemoteDataConsumer,
@@ -50,6 +52,8 @@ export class SessionStore {
   readonly lobby = new State<readonly LobbyEntry[]>([]);
   readonly waiting = new State<boolean>(false);
   readonly expelled = new State<Expulsion | null>(null);
+  /** The room's recording (the join answer, then `recordingStateChanged`); null when none was seen. */
+  readonly recording = new State<RecordingStatus | null>(null);
   readonly moderatorActions = new Subject<ModeratorAction>();
   readonly isModerator: Signal<boolean> = computed(() => {
     const role = this.role.signal();
@@ -89,6 +93,14 @@ export class SessionStore {
     this.lobby.set(result.lobby);
     this.peers.set(result.peers);
     this.waiting.set(result.waiting);
+    // A rejoin keeps this peer's acknowledgement (the server keeps it while the peer is in the room).
+    if (result.recording) this.applyRecording(result.recording);
+    else if (this.recording.value?.active) this.recording.set(null);
+  }
+
+  /** Takes a recording notice; `acknowledged` carries over (consent is per peer and room, not per recording). */
+  applyRecording(notice: RecordingNotice, acknowledged = this.recording.value?.acknowledged ?? false): void {
+    this.recording.set({ ...notice, acknowledged, active: notice.state === 'starting' || notice.state === 'recording' || notice.state === 'stopping' });
   }
 
   /** Forgets the role, permissions, settings and lobby (leave, teardown); `expelled` stays. */
@@ -98,6 +110,7 @@ export class SessionStore {
     this.roomSettings.set(null);
     this.lobby.set([]);
     this.waiting.set(false);
+    this.recording.set(null);
   }
 
   patchProducer(producerId: string, patch: Partial<LocalProducer>): void {
