@@ -1,6 +1,6 @@
 import { signal } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
-import { MediaSession, type Expulsion, type RemotePeer } from '@confer/media';
+import { MediaSession, type Expulsion, type RecordingStatus, type RemotePeer } from '@confer/media';
 import { CallService } from '../shared/call.service';
 import type { LobbyEntry, Permissions, Role, RoomSettings } from '@confer/signaling-contracts';
 
@@ -18,6 +18,11 @@ export function fakeModerationSession() {
     waiting: signal(false),
     expelled: signal<Expulsion | null>(null),
     remotePeers: signal<RemotePeer[]>([]),
+    mediaAvailable: signal(true),
+    recording: signal<RecordingStatus | null>(null),
+    startRecording: jest.fn(async () => undefined),
+    stopRecording: jest.fn(async () => undefined),
+    acknowledgeRecording: jest.fn(async () => ({ recorded: true })),
     admit: ok(),
     admitAll: ok(),
     deny: ok(),

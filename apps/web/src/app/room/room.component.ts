@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, effect, inject } from '@a
 import { MediaSession, MediaStreamDirective } from '@confer/media';
 import { LobbyPanelComponent } from '../moderation/lobby-panel.component';
 import { MeetingControlsComponent } from '../moderation/meeting-controls.component';
+import { RecordingBannerComponent } from '../recording/recording-banner.component';
 import { WaitingRoomComponent } from '../moderation/waiting-room.component';
 import { CallService } from '../shared/call.service';
 import { ChatPanelComponent } from './chat-panel.component';
@@ -28,6 +29,7 @@ import { VideoGridComponent } from './video-grid.component';
     WaitingRoomComponent,
     LobbyPanelComponent,
     MeetingControlsComponent,
+    RecordingBannerComponent,
   ],
   templateUrl: './room.component.html',
   styleUrl: './room.component.css',
