@@ -18,7 +18,7 @@ export interface ModerationScenarioContext {
 type Arrival = 'joined' | 'waiting';
 
 /** Opens the app as `role`, fills the join form, and waits until joined (or in the waiting room). */
-async function enter(
+export async function enter(
   browser: Browser,
   baseUrl: string,
   name: string,

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ARTIFACTS, ROOT, Results, ensureBuilds, findWorker, launchBrowser, log, startApi, type Api } from './harness';
 import { runModerationScenarios } from './moderation-scenarios';
+import { runRecordingScenarios } from './recording-scenarios';
 import { runScenarios } from './scenarios';
 
 const NETNS_FLAG = 'CONFER_E2E_NETNS';
@@ -80,12 +81,14 @@ async function main(): Promise<number> {
       return exitCode;
     };
     const apiPid = (): number => api?.pid ?? -1;
-    // E2E_ONLY=moderation runs the meeting-control scenarios alone (quicker while working on them).
-    if (process.env['E2E_ONLY'] !== 'moderation') {
+    // E2E_ONLY=moderation (or recording) runs those scenarios alone (quicker while working on them).
+    const only = process.env['E2E_ONLY'];
+    if (!only) {
       await runScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip, mediaAvailable: api.mediaAvailable, restartApi, apiPid });
     }
     if (!api) throw new Error('the API did not come back after the restart scenarios');
-    await runModerationScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip });
+    if (!only || only === 'moderation') await runModerationScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip });
+    if (!only || only === 'recording') await runRecordingScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip });
   } catch (error) {
     results.outcomes.push({ name: 'harness', status: 'failed', detail: (error as Error).message, ms: 0 });
     log(`harness failed: ${(error as Error).stack ?? error}`);

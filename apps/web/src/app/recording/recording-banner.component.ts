@@ -13,7 +13,7 @@ import { CallService } from '../shared/call.service';
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @if (active()) {
-      <div class="banner rec" role="status" data-testid="recording-notice" [attr.data-state]="recording()?.state">
+      <div class="banner rec" role="status" data-testid="recording-notice" [attr.data-state]="recording()?.state" [attr.data-recording-id]="recording()?.recordingId">
         <span class="dot" aria-hidden="true"></span>
         @if (recording()?.state === 'stopping') {
           <strong data-testid="recording-indicator">Recording is stopping</strong>
