@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SignJWT } from 'jose';
@@ -50,6 +50,26 @@ async function call(server: TestServer, method: string, route: string, body?: un
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** CPU seconds (user + system) of this process's children whose command line contains `marker` (the recorder's ffmpegs read SDP files from the work folder). */
+async function childCpuSeconds(marker: string): Promise<{ processes: number; seconds: number }> {
+  let processes = 0;
+  let ticks = 0;
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== process.pid) continue;
+      if (!(await readFile(`/proc/${pid}/cmdline`, 'utf8')).includes(marker)) continue;
+      processes++;
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return { processes, seconds: ticks / 100 };
+}
 const DEVICE = { flag: 'test', name: 'jest' };
 
 describe('recording control (test double)', () => {
@@ -287,10 +307,17 @@ describe('recording control without a mediasoup worker', () => {
 
     // Alice consents later: her tracks are added from then on.
     await alice.request('acknowledgeRecording', {});
+    await sleep(500);
+    // The recorder's cost while 4 tracks (2 × VP8 320x240 + 2 × Opus) are written: CPU of its ffmpegs (copying, no transcoding).
+    const before = await childCpuSeconds('recordings-work');
     await sleep(2000);
+    const after = await childCpuSeconds('recordings-work');
+    const cpuPercent = ((after.seconds - before.seconds) / 2) * 100;
     expect((await alice.requestError('stopRecording', {})).code).toBe('forbidden');
+    const stopAt = Date.now();
     expect((await call(server, 'POST', '/api/v1/rooms/consent/recording/stop')).body.state).toBe('stopping');
     await alice.waitForNotification('recordingStateChanged', (n) => n.state === 'stored' || n.state === 'failed', 60_000);
+    const storeMs = Date.now() - stopAt;
     info = recordings.status('consent').recording;
     expect(info?.state).toBe('stored');
     const byPeer = (id: string) => info?.tracks.filter((t) => t.peerId === id) ?? [];
@@ -302,6 +329,8 @@ describe('recording control without a mediasoup worker', () => {
     const mix = await call(server, 'GET', `/api/v1/recordings/${info?.recordingId}/files/recording.mp4`);
     expect(mix.headers.get('content-type')).toBe('video/mp4');
     expect(mix.raw.length).toBeGreaterThan(10_000);
-    console.log(`recording control e2e: policy start ${startMs} ms after the first track; mix ${mix.raw.length} bytes; ${info?.tracks.length} tracks`);
+    console.log(
+      `recording control e2e: policy start ${startMs} ms after the first track; recorder CPU ${cpuPercent.toFixed(1)}% of one core for ${after.processes} track ffmpegs; stop to stored (mix) ${storeMs} ms; mix ${mix.raw.length} bytes; ${info?.tracks.length} tracks`,
+    );
   }, 90_000);
 });
