@@ -157,7 +157,9 @@ describe('recording control (test double)', () => {
     expect((await call(server, 'PATCH', '/api/v1/rooms/nope', { recording: 'allowed' })).body.settings.recording).toBe('allowed');
     const again = await host.request('startRecording', {});
     expect(again.state).toBe('recording');
-    await host.request('stopRecording', {});
+    // Forbidding it while it runs stops it (kept as recorded so far).
+    expect((await call(server, 'PATCH', '/api/v1/rooms/nope', { recording: 'forbidden' })).status).toBe(200);
+    await host.waitForNotification('recordingStateChanged', (n) => n.recordingId === again.recordingId && n.state === 'stopping');
     // Let the mixes finish before the data folder goes.
     await host.waitForNotification('recordingStateChanged', (n) => n.recordingId === again.recordingId && (n.state === 'stored' || n.state === 'failed'), 15_000);
     await mod.waitForNotification('recordingStateChanged', (n) => n.recordingId === started.recordingId && (n.state === 'stored' || n.state === 'failed'), 15_000);

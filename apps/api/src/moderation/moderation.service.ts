@@ -182,6 +182,7 @@ export class ModerationService {
       settings = await this.settings.update(roomId, patch);
       if (!room) return 0;
       room.broadcast('roomSettingsChanged', { settings });
+      if (patch.recording) this.recording.policyChanged(roomId);
       if (patch.participantPermissions) {
         for (const peer of room.joinedPeers()) if (peer.role === 'participant') await this.applyPermissions(actor, peer, this.access.permissionsFor(peer, roomId), true);
       }

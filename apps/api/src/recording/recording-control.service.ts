@@ -79,6 +79,19 @@ export class RecordingControlService implements OnModuleInit {
     return notice;
   }
 
+  /**
+   * The room's settings changed: `forbidden` stops a recording in progress
+   * (stored as it is); `required` starts one if the meeting already has tracks.
+   */
+  policyChanged(roomId: string): void {
+    const policy = this.settings.get(roomId).recording;
+    if (policy === 'forbidden' && this.notice(roomId)?.state === 'recording') {
+      void this.stop(roomId, POLICY_ACTOR).catch((e: Error) => this.logger.warn(`policyChanged() | room=${roomId} | ${e.message}`));
+    } else if (policy === 'required' && this.rooms.get(roomId)?.joinedPeers().some((p) => p.producers.size > 0)) {
+      this.autoStart(roomId);
+    }
+  }
+
   /** A joined peer consents to being recorded: with consent required, its tracks are recorded from now on. */
   async acknowledge(peer: Peer): Promise<AcknowledgeRecordingResult> {
     const roomId = peer.roomId;
