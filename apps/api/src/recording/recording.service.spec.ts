@@ -29,7 +29,9 @@ if (args.includes('-filter_complex')) { fs.writeFileSync(out, 'mixed'); process.
 const sdp = fs.readFileSync(args[args.indexOf('-i') + 1], 'utf8');
 const port = Number(/m=\\w+ (\\d+)/.exec(sdp)[1]);
 const socket = dgram.createSocket('udp4');
-socket.bind(port, '127.0.0.1', () => fs.writeFileSync(out, 'track'));
+// A Matroska header and, unless told to stop before the first frame, a Cluster.
+const headerOnly = fs.existsSync(__dirname + '/header-only');
+socket.bind(port, '127.0.0.1', () => fs.writeFileSync(out, Buffer.from(headerOnly ? [0x1a, 0x45, 0xdf, 0xa3] : [0x1a, 0x45, 0xdf, 0xa3, 0x1f, 0x43, 0xb6, 0x75])));
 process.stdin.on('data', (d) => { if (String(d).includes('q')) process.exit(0); });
 if (fs.existsSync(__dirname + '/die')) setTimeout(() => { process.stderr.write('boom: input went away\\n'); process.exit(1); }, 400);
 `;
@@ -189,6 +191,21 @@ describe('RecordingService (test double: stand-in router, fake ffmpeg)', () => {
     expect((await service.start('r1')).state).toBe('recording');
     expect((await service.stop('r1')).state).toBe('stored');
     expect(service.list('r1').map((r) => r.state)).toEqual(['failed', 'stored']);
+  });
+
+  it('stopped before any frame arrived: header-only track files count as empty, not complete', async () => {
+    await writeFile(path.join(dir, 'header-only'), '');
+    try {
+      const { service } = await setup();
+      expect((await service.start('r1')).state).toBe('recording');
+      const stopped = await service.stop('r1');
+      expect(stopped.tracks.length).toBeGreaterThan(0);
+      expect(stopped.tracks.every((t) => t.status === 'empty')).toBe(true);
+      // The mix leaves empty tracks out: the recording is still stored.
+      expect(stopped.state).toBe('stored');
+    } finally {
+      await rm(path.join(dir, 'header-only'));
+    }
   });
 
   it('unavailable, with the reason: no ffmpeg, RECORDING_ENABLED=false, no worker', async () => {

@@ -1,4 +1,4 @@
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { Consumer, PlainTransport, Producer, Router, RtpCapabilities } from 'mediasoup/types';
@@ -161,7 +161,8 @@ export class TrackTap {
     const bytes = await stat(partial).then((s) => s.size, () => 0);
     // Interrupted by q or SIGINT ffmpeg exits 0 or 255 with its file finished; SIGKILL leaves it unfinished.
     const clean = exit !== null && exit.signal === null && (exit.code === 0 || exit.code === 255);
-    if (bytes === 0) {
+    // A file with a header and no frame (stopped before the first key frame) is empty too: the mix would fail on it.
+    if (bytes === 0 || !(await hasMatroskaCluster(partial, bytes))) {
       this.track.status = 'empty';
       await rm(partial, { force: true });
     } else if (clean && this.track.status === 'recording') {
@@ -193,4 +194,14 @@ export class TrackTap {
     if (this.port !== undefined) this.ctx.ports.release(this.port);
     this.port = undefined;
   }
+}
+
+/** Matroska's Cluster element id: a file without one holds no frame. */
+const CLUSTER_ID = Buffer.from([0x1f, 0x43, 0xb6, 0x75]);
+
+/** True when the file holds at least one Cluster (frames). Past 64 KiB it surely does: only its start is read. */
+async function hasMatroskaCluster(file: string, bytes: number): Promise<boolean> {
+  if (bytes > 64 * 1024) return true;
+  const head = await readFile(file).catch(() => Buffer.alloc(0));
+  return head.includes(CLUSTER_ID);
 }
