@@ -20,7 +20,9 @@ describe('docs/PROTOCOL.md', () => {
   });
 
   it('documents every method of every direction', () => {
-    expect([CLIENT_REQUEST_METHODS.length, SERVER_REQUEST_METHODS.length, SERVER_NOTIFICATION_METHODS.length]).toEqual([30, 3, 18]);
+    // Media, chat and files (30 / 3 / 18), moderation (+9 / +9), recording (+3 / +1).
+    expect([CLIENT_REQUEST_METHODS.length, SERVER_REQUEST_METHODS.length, SERVER_NOTIFICATION_METHODS.length]).toEqual([42, 3, 28]);
+    for (const list of [CLIENT_REQUEST_METHODS, SERVER_REQUEST_METHODS, SERVER_NOTIFICATION_METHODS]) expect(new Set(list).size).toBe(list.length);
     for (const m of CLIENT_REQUEST_METHODS) expect(generated).toContain(`<a id="client-${m.toLowerCase()}"></a>`);
     for (const m of SERVER_REQUEST_METHODS) expect(generated).toContain(`<a id="server-request-${m.toLowerCase()}"></a>`);
     for (const m of SERVER_NOTIFICATION_METHODS) expect(generated).toContain(`<a id="notification-${m.toLowerCase()}"></a>`);
