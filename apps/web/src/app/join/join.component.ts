@@ -35,7 +35,7 @@ export class JoinComponent implements OnInit {
   /** Back from a room the user did not leave (removed, meeting ended, disconnected): that room again. */
   protected readonly roomId = signal(this.call.roomId() ?? this.tokens.suggestions.room ?? new URLSearchParams(globalThis.location.search).get('room') ?? 'lobby');
   /** Development tokens only: the role to ask for (`?role=participant` preselects it); undefined: the server's default. */
-  protected readonly role = signal<Role | undefined>(parseRole(new URLSearchParams(globalThis.location.search).get('role')));
+  protected readonly role = signal<Role | undefined>(parseRole(new URLSearchParams(globalThis.location.search).get('role')) ?? this.tokens.lastDevRole);
   protected readonly roles = ROLES;
   /** The role picker is for development tokens; a portal's token carries its own role. */
   protected readonly devTokens = !this.tokens.hasHandedOverToken;

@@ -33,7 +33,9 @@ export class TokenService {
    * is the same identity (as with a portal's token), so a moderator's removal ban
    * applies to it. They last 12 h.
    */
-  private readonly devTokens = new Map<string, string>();
+  private readonly devTokens = new Map<string, Promise<string>>();
+  /** The role of the last development token asked for: the join screen offers it again (after a removal, say). */
+  private lastRole: Role | undefined;
 
   constructor() {
     const meta = globalThis.document?.querySelector('meta[name="confer-portal-origins"]')?.getAttribute('content') ?? '';
@@ -60,9 +62,24 @@ export class TokenService {
    */
   async token(displayName: string, roomId: string, role?: Role): Promise<string> {
     if (this.handedOver) return this.handedOver;
+    this.lastRole = role;
     const key = JSON.stringify([displayName, roomId, role ?? null]);
-    const known = this.devTokens.get(key);
-    if (known) return known;
+    // One request per key, even when the join screen's prefetch and the Join click overlap.
+    let pending = this.devTokens.get(key);
+    if (!pending) {
+      pending = this.fetchDevToken(displayName, roomId, role);
+      this.devTokens.set(key, pending);
+      pending.catch(() => this.devTokens.delete(key));
+    }
+    return pending;
+  }
+
+  /** The development role last asked for (undefined: none, or the server's default). */
+  get lastDevRole(): Role | undefined {
+    return this.lastRole;
+  }
+
+  private async fetchDevToken(displayName: string, roomId: string, role?: Role): Promise<string> {
     let response: Response;
     try {
       response = await fetch('/api/dev/token', {
@@ -79,7 +96,6 @@ export class TokenService {
     if (!response.ok) throw new Error(`Could not get an access token (HTTP ${response.status}).`);
     const body = (await response.json()) as { token?: string };
     if (!body.token) throw new Error('The server returned no access token.');
-    this.devTokens.set(key, body.token);
     return body.token;
   }
 
