@@ -15,6 +15,8 @@ const STATUS: Record<ErrorCode, number> = {
   media_unavailable: 503,
   unsupported_version: 400,
   timeout: 504,
+  redirect: 421,
+  cluster_unavailable: 503,
   internal: 500,
 };
 

@@ -260,10 +260,10 @@ export interface ClientRequests {
   getRouterRtpCapabilities: MethodSpec<
     GetRouterRtpCapabilitiesParams,
     GetRouterRtpCapabilitiesResult,
-    'forbidden' | 'invalid_state' | 'media_unavailable'
+    'forbidden' | 'invalid_state' | 'media_unavailable' | 'redirect' | 'cluster_unavailable'
   >;
   /** Joins the room entered with `getRouterRtpCapabilities`; others get `peerJoined`. */
-  join: MethodSpec<JoinParams, JoinResult, 'forbidden' | 'invalid_state' | 'media_unavailable'>;
+  join: MethodSpec<JoinParams, JoinResult, 'forbidden' | 'invalid_state' | 'media_unavailable' | 'redirect' | 'cluster_unavailable'>;
   /** Leaves the room, closing all of this peer's mediasoup objects. */
   leave: MethodSpec<Empty, Empty, 'invalid_state'>;
   /** Creates a WebRTC transport on the router; the client replicates it with createSendTransport/createRecvTransport. */

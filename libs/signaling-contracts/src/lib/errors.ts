@@ -13,6 +13,11 @@
  * - `media_unavailable`: no mediasoup worker is available on the server.
  * - `unsupported_version`: client protocol version differs from the server's.
  * - `timeout`: the other side did not answer a request in time.
+ * - `redirect`: (cluster) the room lives on another node. `details` is
+ *   {@link RedirectDetails}: reconnect to `url`, `authenticate` with `token`
+ *   (short-lived, for that node only) and send the same request again.
+ * - `cluster_unavailable`: (cluster) the room has no node yet and none can be
+ *   chosen now (the cluster's Redis is unreachable); `details.retryAfterMs`.
  * - `internal`: anything unexpected; the server logs it with the request id.
  */
 export const ERROR_CODES = [
@@ -27,10 +32,31 @@ export const ERROR_CODES = [
   'media_unavailable',
   'unsupported_version',
   'timeout',
+  'redirect',
+  'cluster_unavailable',
   'internal',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** `details` of a `redirect` error: where the room lives and how to get in there. */
+export interface RedirectDetails {
+  /** The owning node's signaling WebSocket URL (ws:// or wss://, path included). */
+  url: string;
+  /** A token for that node's `authenticate`, valid for a few seconds (CLUSTER_REDIRECT_TOKEN_S). */
+  token: string;
+  /** The owning node's id (logs, metrics). */
+  nodeId: string;
+  /** The room the request was about. */
+  roomId: string;
+}
+
+/** True when an error's `details` are a well-formed {@link RedirectDetails}. */
+export function isRedirectDetails(details: unknown): details is RedirectDetails {
+  if (typeof details !== 'object' || details === null) return false;
+  const d = details as Record<string, unknown>;
+  return typeof d['url'] === 'string' && /^wss?:\/\//.test(d['url']) && typeof d['token'] === 'string' && typeof d['nodeId'] === 'string' && typeof d['roomId'] === 'string';
+}
 
 /** Error as carried in an error response. `reason` is for humans. */
 export interface WireError {

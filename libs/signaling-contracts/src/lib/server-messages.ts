@@ -1,3 +1,4 @@
+import type { RedirectDetails } from './errors';
 import type { Empty, MethodSpec } from './client-requests';
 import type { ChatMessage, PeerInfo, ProducerAppData } from './domain';
 import type {
@@ -144,7 +145,16 @@ export interface ServerNotifications {
    * milliseconds (or until every peer left), then the socket closes with 1001.
    * Reconnect after the close (another instance, or this one after its restart).
    */
-  serverShutdown: { reason: string; drainMs: number };
+  serverShutdown: {
+    reason: string;
+    drainMs: number;
+    /**
+     * Cluster only: the node that took this peer's room over. Go there now —
+     * reconnect to `moveTo.url`, `authenticate` with `moveTo.token`, enter and
+     * join `moveTo.roomId` again — instead of waiting for the close.
+     */
+    moveTo?: RedirectDetails;
+  };
 
   /** To moderators: who waits in the lobby now (sent on every change). */
   lobbyChanged: { waiting: LobbyEntry[] };
