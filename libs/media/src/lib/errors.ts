@@ -22,8 +22,10 @@ export class InvalidStateError extends Error {
  * - `replaced`: the same identity connected from another tab or window.
  * - `gave_up`: reconnection failed `maxReconnectAttempts` times.
  * - `closed`: closed on purpose (`close()`, `leave()`).
+ * - `redirect_loop`: (cluster) entering the room was redirected more than 3 times in a row.
+ * - `cluster_unavailable`: (cluster) no node could take the room after the retries the server asked for.
  */
-export type ConnectionErrorReason = 'unreachable' | 'lost' | 'session_lost' | 'replaced' | 'gave_up' | 'closed';
+export type ConnectionErrorReason = 'unreachable' | 'lost' | 'session_lost' | 'replaced' | 'gave_up' | 'closed' | 'redirect_loop' | 'cluster_unavailable';
 
 /** The connection to the signaling server failed or ended; `reason` says how. */
 export class ConnectionError extends Error {

@@ -44,13 +44,20 @@ export interface SignalingOptions {
   reconnectMaxDelayMs: number;
   /** Attempts before giving up and moving to `closed`. */
   maxReconnectAttempts: number;
+  /**
+   * A socket that neither opens nor fails within this counts as failed (a node whose
+   * host is down never answers); default 3000.
+   */
+  connectTimeoutMs?: number;
 }
 
 export const DEFAULT_SIGNALING_OPTIONS: SignalingOptions = {
   requestTimeoutMs: 15_000,
-  reconnectBaseDelayMs: 500,
+  // Short first attempts: a drop usually heals at once, and a dead node's failover waits for them.
+  reconnectBaseDelayMs: 250,
   reconnectMaxDelayMs: 10_000,
   maxReconnectAttempts: 12,
+  connectTimeoutMs: 3000,
 };
 
 export const SIGNALING_OPTIONS = new InjectionToken<SignalingOptions>('confer.SIGNALING_OPTIONS', {

@@ -1,6 +1,6 @@
-import { SignalingError, type DeviceInfo, type JoinParams, type JoinResult } from '@confer/signaling-contracts';
+import { SignalingError, isRedirectDetails, type DeviceInfo, type JoinParams, type JoinResult } from '@confer/signaling-contracts';
 import type { Device, RtpCapabilities } from 'mediasoup-client/types';
-import { InvalidStateError } from '../errors';
+import { ConnectionError, InvalidStateError } from '../errors';
 import { Logger } from '../util/logger';
 import { LobbyWait } from './lobby-wait';
 import type { JoinOptions } from './media-session.types';
@@ -21,6 +21,13 @@ import { SCTP_CAPABILITIES, type TransportManager } from './transport-manager';
  * consumed before admission), until a moderator's `lobbyDecision`. Admitted, it sends `join` again
  * (answered with the room); denied, it throws `ExpelledError('denied')`. A rebuild
  * of an admitted peer is let straight back in by the server, so it does not wait.
+ *
+ * In a cluster, `getRouterRtpCapabilities` or `join` may answer `redirect` (the room
+ * lives on another node): the signaling client moves there ({@link SignalingClient.moveTo}:
+ * socket closed with 1000, the redirect's token) and the sequence starts again, at
+ * most {@link MAX_REDIRECTS} times in a row (then `ConnectionError('redirect_loop')`).
+ * `cluster_unavailable` is retried after the server's `retryAfterMs` (bounded), at most
+ * {@link MAX_CLUSTER_RETRIES} times, shown in `clusterRetry` (then `ConnectionError('cluster_unavailable')`).
  */
 export class JoinSequence {
   private readonly logger = new Logger('JoinSequence');
@@ -32,6 +39,47 @@ export class JoinSequence {
   ) {}
 
   async run(options: JoinOptions): Promise<void> {
+    const { signaling, store } = this.context;
+    let redirects = 0;
+    let retries = 0;
+    for (;;) {
+      try {
+        await this.runOnce(options);
+        store.clusterRetry.set(null);
+        return;
+      } catch (error) {
+        if (!(error instanceof SignalingError)) throw error;
+        if (error.code === 'redirect' && isRedirectDetails(error.details)) {
+          const { url, token, nodeId } = error.details;
+          if (++redirects > MAX_REDIRECTS) throw new ConnectionError('redirect_loop', `room ${options.roomId}: redirected more than ${MAX_REDIRECTS} times in a row (last to node ${nodeId})`);
+          this.logger.debug(`redirect | room=${options.roomId} node=${nodeId} url=${url}`);
+          // Transports asked of the node we leave are not ours to keep.
+          this.transports.close();
+          await signaling.moveTo(url, token);
+          store.mediaAvailable.set(signaling.session()?.mediaAvailable ?? false);
+          continue;
+        }
+        if (error.code === 'cluster_unavailable') {
+          if (++retries > MAX_CLUSTER_RETRIES) {
+            store.clusterRetry.set(null);
+            throw new ConnectionError('cluster_unavailable', `room ${options.roomId}: no server can take the meeting now (${error.reason})`);
+          }
+          const asked = Number(error.details?.['retryAfterMs']);
+          const retryAfterMs = Math.min(MAX_RETRY_AFTER_MS, Math.max(MIN_RETRY_AFTER_MS, Number.isFinite(asked) ? asked : 1000));
+          this.logger.warn(`cluster unavailable | room=${options.roomId} retry ${retries}/${MAX_CLUSTER_RETRIES} in ${retryAfterMs} ms`);
+          store.clusterRetry.set({ attempt: retries, maxAttempts: MAX_CLUSTER_RETRIES, retryAfterMs, reason: error.reason });
+          this.transports.close();
+          await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
+          if (signaling.state() === 'closed') throw new InvalidStateError('closed while waiting for the cluster');
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** One pass on the current node: capabilities, transports, Device, `join`, local transports. */
+  private async runOnce(options: JoinOptions): Promise<void> {
     const { signaling, store } = this.context;
     const auth = signaling.session();
     if (!auth) throw new InvalidStateError('not authenticated');
@@ -100,6 +148,14 @@ export class JoinSequence {
     }
   }
 }
+
+/** Redirects followed in a row before giving up (`redirect_loop`). */
+export const MAX_REDIRECTS = 3;
+/** `cluster_unavailable` answers retried before giving up. */
+export const MAX_CLUSTER_RETRIES = 4;
+/** Bounds on the server's `retryAfterMs`. */
+const MIN_RETRY_AFTER_MS = 50;
+const MAX_RETRY_AFTER_MS = 5000;
 
 function detectDeviceInfo(device: Device | null): DeviceInfo {
   const ua = globalThis.navigator?.userAgent ?? '';

@@ -97,6 +97,12 @@ export class MediaSession {
    */
   readonly recovery = this.store.recovery.signal;
   readonly recovery$ = this.store.recovery.changes$;
+  /**
+   * Cluster: entering the room waits because no node can take it now
+   * (`cluster_unavailable`): attempt, bound and delay; null otherwise.
+   */
+  readonly clusterRetry = this.store.clusterRetry.signal;
+  readonly clusterRetry$ = this.store.clusterRetry.changes$;
   /** This peer's id once authenticated. */
   readonly peerId = computed(() => this.signaling.session()?.peerId ?? null);
 
@@ -159,7 +165,7 @@ export class MediaSession {
     this.store.state.set('joining');
     this.coordinator.start(options, [this.publisher.listen(), this.subscriber.listen(), this.moderation.listen()]);
     try {
-      const auth = await this.signaling.connect(options.token);
+      const auth = await this.signaling.connect(options.token, options.tokenProvider ? { tokenProvider: options.tokenProvider } : {});
       this.store.mediaAvailable.set(auth.mediaAvailable);
       await this.coordinator.setUp();
       this.store.state.set('joined');

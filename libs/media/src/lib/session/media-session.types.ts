@@ -42,6 +42,25 @@ export interface JoinOptions {
   displayName: string;
   /** Announced to others; detected from the user agent when omitted. */
   device?: DeviceInfo;
+  /**
+   * Gives a fresh token (e.g. from the portal) when the session falls back to the
+   * entry URL after losing its node (cluster failover); without it `token` is reused.
+   */
+  tokenProvider?: () => Promise<string>;
+}
+
+/**
+ * Entering the room waits for the cluster: the server answered `cluster_unavailable`
+ * (no node can take the room now) and the session tries again after `retryAfterMs`.
+ */
+export interface ClusterRetry {
+  /** 1 for the first retry. */
+  attempt: number;
+  /** After this many, `join()` (or the rebuild) fails with `ConnectionError('cluster_unavailable')`. */
+  maxAttempts: number;
+  retryAfterMs: number;
+  /** The server's reason. */
+  reason: string;
 }
 
 /** One of this peer's producers. */

@@ -1,3 +1,4 @@
+import { isRedirectDetails, type RedirectDetails } from '@confer/signaling-contracts';
 import { Subscription, fromEvent } from 'rxjs';
 import { ConnectionError, ExpelledError, InvalidStateError, type ExpulsionKind } from '../errors';
 import { Logger } from '../util/logger';
@@ -96,6 +97,12 @@ export class RecoveryCoordinator {
     const sub = this.session;
     const { ice } = this.parts.transports;
     sub.add(s.on('mediaReset').subscribe(({ reason }) => void this.rebuild(`mediaReset: ${reason}`)));
+    // Cluster: the node drains and names the one that took the room over: go there now.
+    sub.add(
+      s.on('serverShutdown').subscribe(({ moveTo }) => {
+        if (isRedirectDetails(moveTo)) void this.rebuild(`serverShutdown: moving to node ${moveTo.nodeId}`, false, moveTo);
+      }),
+    );
     sub.add(s.on('removed').subscribe(({ reason, by }) => this.expel('removed', reason, by)));
     sub.add(s.on('meetingEnded').subscribe(({ reason, by }) => this.expel('ended', reason, by)));
     sub.add(ice.transportLost$.subscribe((reason) => void this.rebuild(reason)));
@@ -143,9 +150,10 @@ export class RecoveryCoordinator {
    * Re-creates everything after `mediaReset` or a reconnection the server did not
    * resume: enter and join again, then produce the same local tracks again (mic,
    * camera and screen, muted ones muted) — no new getUserMedia prompt. Consumers
-   * come back through `newConsumer`.
+   * come back through `newConsumer`. With `moveTo` (cluster: `serverShutdown.moveTo`)
+   * the session moves to that node first.
    */
-  private rebuild(reason: string, restoring = false): Promise<void> {
+  private rebuild(reason: string, restoring = false, moveTo?: RedirectDetails): Promise<void> {
     return this.serialize(async () => {
       const { signaling, store } = this.context;
       // A rebuild queued before leave() has nothing left to rebuild.
@@ -160,6 +168,10 @@ export class RecoveryCoordinator {
       this.updateRecovery();
       store.mediaAvailable.set(signaling.session()?.mediaAvailable ?? false);
       try {
+        if (moveTo) {
+          await signaling.moveTo(moveTo.url, moveTo.token);
+          store.mediaAvailable.set(signaling.session()?.mediaAvailable ?? false);
+        }
         await this.parts.joinSequence.run(this.options);
         for (const p of wasOn) await this.parts.publisher.restore(p);
         this.interruptedRestore = null;

@@ -14,6 +14,7 @@ import { Subject, map, type Observable } from 'rxjs';
 import { InvalidStateError, PermissionDeniedError } from '../errors';
 import { State } from '../util/state';
 import type {
+  ClusterRetry,
   DataMessage,
   Expulsion,
   LocalProducer,
@@ -43,6 +44,8 @@ export class SessionStore {
   readonly activeSpeaker = new State<string | null>(null);
   readonly transports = new State<TransportStates>({ send: 'none', recv: 'none' });
   readonly recovery = new State<RecoveryKind | null>(null);
+  /** Entering the room waits for the cluster (`cluster_unavailable`); null otherwise. */
+  readonly clusterRetry = new State<ClusterRetry | null>(null);
   readonly dataMessages = new Subject<DataMessage>();
 
   // Moderation: what the join answer and the moderation notifications say about this peer and the room.

@@ -20,6 +20,7 @@ import { State } from '../util/state';
 import { ReconnectBackoff } from './reconnect-backoff';
 import { RequestBacklog, type Queued } from './request-backlog';
 import type {
+  ConnectOptions,
   ReconnectHook,
   ReconnectedEvent,
   RequestOptions,
@@ -40,6 +41,14 @@ import type {
  * carries it out exactly once (a `produce` never makes two producers). When the
  * server did not keep the session, those requests fail with `ConnectionError('session_lost')`.
  *
+ * In a cluster the client keeps two addresses: the **entry** URL the app gave
+ * (`SIGNALING_URL`, a load balancer) and the **current** node's, which
+ * {@link moveTo} changes (a `redirect` answer, `serverShutdown.moveTo`). A drop
+ * resumes on the current node first; when that node cannot be reached (the socket
+ * does not open, or not within `connectTimeoutMs`) or refuses the resume, the client
+ * falls back to the entry URL with the app's token (asking the token provider again
+ * when there is one) as a new session, and the reconnect hooks rebuild there.
+ *
  * Errors: the server's answers reject with `SignalingError` (wire code); local
  * failures with `RequestTimeoutError`, `ConnectionError` (with a reason) or
  * `InvalidStateError` (a request after `close()`).
@@ -47,7 +56,8 @@ import type {
 @Injectable({ providedIn: 'root' })
 export class SignalingClient {
   private readonly socketFactory = inject(WEB_SOCKET_FACTORY);
-  private readonly url = inject(SIGNALING_URL);
+  /** Where the app enters (in a cluster: the load balancer); fallbacks go back here. */
+  private readonly entryUrl = inject(SIGNALING_URL);
   private readonly options = inject(SIGNALING_OPTIONS);
   private readonly logger = new Logger('SignalingClient');
 
@@ -67,7 +77,20 @@ export class SignalingClient {
   private nextKey = 1;
 
   private socket: WebSocketLike | null = null;
+  /** The node this client talks to: the entry URL, or where a redirect sent it. */
+  private url = this.entryUrl;
+  /** The token for `url` (the app's, or a redirect's short-lived one). */
   private token: string | null = null;
+  /** The app's token, for the entry URL. */
+  private entryToken: string | null = null;
+  private tokenProvider: (() => Promise<string>) | null = null;
+  /** The next `authenticate` starts a new session (another node): no `resumeSessionId`. */
+  private fresh = false;
+  /** Ask the token provider before the next `authenticate` (falling back to the entry URL). */
+  private refreshToken = false;
+  /** A {@link moveTo} waiting for the new node's `authenticate`. */
+  private move: { resolve: (r: AuthenticateResult) => void; reject: (e: Error) => void } | null = null;
+  private connectTimer: ReturnType<typeof setTimeout> | null = null;
   private nextId = 1;
   private readonly backoff = new ReconnectBackoff(this.options, this.logger);
   private firstConnect: { resolve: (r: AuthenticateResult) => void; reject: (e: Error) => void } | null = null;
@@ -84,6 +107,11 @@ export class SignalingClient {
   readonly binary$: Observable<Uint8Array> = this.binarySubject.asObservable();
   /** The socket came back; `resumed` false means the server forgot this peer (join again). */
   readonly reconnected$: Observable<ReconnectedEvent> = this.reconnectedSubject.asObservable();
+
+  /** The signaling URL of the node this client talks to now (the entry URL unless redirected). */
+  get serverUrl(): string {
+    return this.url;
+  }
 
   /** Why the client is `closed` (refused, replaced, gave up, closed on purpose); null otherwise. */
   get closeError(): Error | null {
@@ -105,13 +133,17 @@ export class SignalingClient {
    * Opens the socket and authenticates. Resolves with the server's session; rejects
    * with the server's `SignalingError` (e.g. `unauthenticated`), `ConnectionError('unreachable')`
    * when the socket could not open, `InvalidStateError` unless `idle` or `closed`.
-   * Later drops reconnect on their own.
+   * Later drops reconnect on their own. `options.tokenProvider` is asked for a fresh
+   * token when the client falls back to the entry URL (the app's token may have expired).
    */
-  connect(token: string): Promise<AuthenticateResult> {
+  connect(token: string, options: ConnectOptions = {}): Promise<AuthenticateResult> {
     const state = this.stateCell.value;
     if (state !== 'idle' && state !== 'closed') return Promise.reject(new InvalidStateError(`connect() while ${state}`));
     if (!token) return Promise.reject(new TypeError('missing token'));
-    this.token = token;
+    this.token = this.entryToken = token;
+    this.tokenProvider = options.tokenProvider ?? null;
+    this.url = this.entryUrl;
+    this.fresh = this.refreshToken = false;
     this.sessionCell.set(null);
     this.closeErrorValue = null;
     this.backoff.reset();
@@ -186,6 +218,35 @@ export class SignalingClient {
     };
   }
 
+  /**
+   * Moves this session to another node (cluster: the room's owner, from a `redirect`
+   * answer or `serverShutdown.moveTo`): closes the current socket on purpose (1000),
+   * connects to `url` and authenticates with `token` (that node's short-lived token)
+   * as a new session; state is `reconnecting` meanwhile and requests made meanwhile are
+   * queued. Requests in flight on the old socket fail with `ConnectionError('session_lost')`;
+   * reconnect hooks do not run (the caller rebuilds). Resolves with the new node's session.
+   * Rejects with `ConnectionError('unreachable')` when that node cannot be reached or
+   * refuses the token; the client then falls back to the entry URL as after a drop.
+   * `InvalidStateError` when `idle` or `closed`.
+   */
+  moveTo(url: string, token: string): Promise<AuthenticateResult> {
+    const state = this.stateCell.value;
+    if (state === 'idle' || state === 'closed') return Promise.reject(new InvalidStateError(`moveTo() while ${state}`));
+    this.logger.debug(`moveTo() | url=${url}`);
+    this.backoff.cancel();
+    this.dropSocket();
+    this.backlog.interrupt(new ConnectionError('lost', 'moved to another server before the answer arrived'));
+    this.move?.reject(new ConnectionError('unreachable', 'superseded by another move'));
+    this.url = url;
+    this.token = token;
+    this.fresh = true;
+    if (state === 'open') this.stateCell.set('reconnecting');
+    return new Promise<AuthenticateResult>((resolve, reject) => {
+      this.move = { resolve, reject };
+      this.openSocket();
+    });
+  }
+
   /** Closes for good: no reconnection; pending and queued requests fail with `ConnectionError('closed')`. */
   close(): void {
     if (this.stateCell.value === 'idle' || this.stateCell.value === 'closed') return;
@@ -199,7 +260,23 @@ export class SignalingClient {
     const socket = this.socketFactory(this.url);
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
+    let opened = false;
+    this.clearConnectTimer();
+    // A node that died without a reset (host down) never answers: give up on it in time.
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = null;
+      if (socket !== this.socket || opened) return;
+      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
+      try {
+        socket.close();
+      } catch {
+        // not open yet
+      }
+      this.onClose(1006, 'connect timeout', false);
+    }, this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     socket.onopen = () => {
+      opened = true;
+      this.clearConnectTimer();
       if (socket === this.socket) void this.authenticate(socket);
     };
     socket.onmessage = (event) => {
@@ -209,14 +286,41 @@ export class SignalingClient {
       // A close event always follows; that is where we act.
     };
     socket.onclose = (event) => {
-      if (socket === this.socket) this.onClose(event.code, event.reason);
+      if (socket === this.socket) this.onClose(event.code, event.reason, opened);
     };
   }
 
+  private clearConnectTimer(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
+  /**
+   * The current node is gone or refused us: go back to the entry URL (the load
+   * balancer picks a live node) with the app's token, as a new session.
+   */
+  private fallBackToEntry(why: string): void {
+    this.logger.warn(`falling back to the entry URL | ${why}`);
+    this.url = this.entryUrl;
+    this.token = this.entryToken;
+    this.fresh = true;
+    this.refreshToken = this.tokenProvider !== null;
+  }
+
   private async authenticate(socket: WebSocketLike): Promise<void> {
-    const previous = this.sessionCell.value;
+    const previous = this.fresh ? null : this.sessionCell.value;
     const reconnecting = this.stateCell.value === 'reconnecting';
+    const move = this.move;
     try {
+      if (this.refreshToken && this.tokenProvider) {
+        this.refreshToken = false;
+        const fresh = await this.tokenProvider().catch((error: unknown) => {
+          this.logger.warn(`token provider failed, using the app's token | ${(error as Error)?.message}`);
+          return null;
+        });
+        if (socket !== this.socket) return;
+        if (fresh) this.token = this.entryToken = fresh;
+      }
       const session = await new Promise<AuthenticateResult>((resolve, reject) =>
         this.send({
           method: 'authenticate',
@@ -231,6 +335,7 @@ export class SignalingClient {
       );
       if (socket !== this.socket) return;
       this.backoff.reset();
+      this.fresh = false;
       this.authenticated = true;
       this.sessionCell.set(session);
       this.logger.debug(`authenticated | peer=${session.peerId} resumed=${session.resumed}`);
@@ -241,7 +346,8 @@ export class SignalingClient {
       const interrupted = this.backlog.takeInterrupted();
       if (session.resumed) for (const entry of interrupted) this.send(entry);
       else for (const entry of interrupted) entry.reject(new ConnectionError('session_lost', `${entry.method}: the connection was lost and the server did not keep the session`));
-      if (reconnecting) {
+      // A move's caller rebuilds by itself (and may be a hook waiting for this very move).
+      if (reconnecting && !move) {
         for (const hook of [...this.reconnectHooks]) {
           await hook(event).catch((error: unknown) => this.logger.warn('reconnect hook failed', error));
           if (socket !== this.socket) return;
@@ -253,11 +359,26 @@ export class SignalingClient {
       if (this.firstConnect) {
         this.firstConnect.resolve(session);
         this.firstConnect = null;
+      } else if (move) {
+        if (this.move === move) this.move = null;
+        move.resolve(session);
       } else if (reconnecting) {
         this.reconnectedSubject.next(event);
       }
     } catch (error) {
       if (socket !== this.socket) return;
+      if (move && this.move === move) {
+        this.move = null;
+        move.reject(new ConnectionError('unreachable', `the node at ${this.url} refused this session: ${(error as Error).message}`));
+      }
+      if ((reconnecting || move) && this.url !== this.entryUrl) {
+        // The node refused the resume (or a redirect's token expired): the entry URL takes us in.
+        this.fallBackToEntry(`authenticate refused by ${this.url}: ${(error as Error).message}`);
+        this.dropSocket();
+        this.stateCell.set('reconnecting');
+        this.scheduleReconnect(move ? 'backoff' : 'now');
+        return;
+      }
       if (reconnecting && isTransient(error)) {
         // E.g. the server is draining before a restart: try again later.
         this.logger.warn(`authenticate failed, retrying | ${(error as Error).message}`);
@@ -339,9 +460,10 @@ export class SignalingClient {
     if (socket && socket === this.socket && socket.readyState === 1) socket.send(JSON.stringify(reply));
   }
 
-  private onClose(code: number, reason: string): void {
+  private onClose(code: number, reason: string, opened: boolean): void {
     this.socket = null;
     this.authenticated = false;
+    this.clearConnectTimer();
     // Keep the requests in flight (not authenticate: that one is redone anyway) for a re-send after a resume.
     this.backlog.interrupt(new ConnectionError('lost', `connection lost before the answer arrived (code ${code})`));
     const state = this.stateCell.value;
@@ -356,12 +478,27 @@ export class SignalingClient {
       this.shutdown(new ConnectionError('replaced', 'You joined this meeting from another tab or window, so this one was disconnected.'));
       return;
     }
-    this.logger.warn(`socket closed | code=${code} reason=${reason || '-'}; reconnecting`);
+    const move = this.move;
+    this.move = null;
+    move?.reject(new ConnectionError('unreachable', `could not reach ${this.url} (code ${code}${reason ? `: ${reason}` : ''})`));
     this.stateCell.set('reconnecting');
+    if ((move || !opened) && this.url !== this.entryUrl) {
+      // The node is gone (refused, or it never answered): the entry URL knows where to go.
+      // After a failed move through the backoff (the entry may still point at that node).
+      this.fallBackToEntry(`${this.url} cannot be reached (code ${code}${reason ? `: ${reason}` : ''})`);
+      this.scheduleReconnect(move ? 'backoff' : 'now');
+      return;
+    }
+    this.logger.warn(`socket closed | code=${code} reason=${reason || '-'}; reconnecting`);
     this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(when: 'backoff' | 'now' = 'backoff'): void {
+    if (when === 'now') {
+      this.backoff.cancel();
+      this.openSocket();
+      return;
+    }
     if (this.backoff.schedule(() => this.openSocket())) return;
     this.shutdown(new ConnectionError('gave_up', `gave up reconnecting after ${this.options.maxReconnectAttempts} attempts`));
   }
@@ -377,6 +514,7 @@ export class SignalingClient {
     const socket = this.socket;
     this.socket = null;
     this.authenticated = false;
+    this.clearConnectTimer();
     if (!socket) return;
     socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null;
     try {
@@ -388,7 +526,10 @@ export class SignalingClient {
 
   private shutdown(error: Error): void {
     this.backoff.cancel();
+    this.clearConnectTimer();
     this.dropSocket();
+    this.move?.reject(error);
+    this.move = null;
     this.backlog.rejectAll(error);
     this.closeErrorValue = error;
     this.firstConnect?.reject(error);
@@ -396,6 +537,9 @@ export class SignalingClient {
     this.stateCell.set('closed');
   }
 }
+
+/** How long a socket may take to open when `SignalingOptions.connectTimeoutMs` is not set. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 
 function randomKeyPrefix(): string {
   const c = globalThis.crypto as Crypto | undefined;

@@ -37,3 +37,12 @@ export interface RequestOptions {
 
 /** Runs after re-authentication and before queued requests are sent. */
 export type ReconnectHook = (event: ReconnectedEvent) => Promise<void>;
+
+/** Options of {@link SignalingClient.connect}. */
+export interface ConnectOptions {
+  /**
+   * Gives a fresh token for the entry URL; asked when the client falls back there
+   * after the current node is lost (cluster failover). Without it the app's token is reused.
+   */
+  tokenProvider?: () => Promise<string>;
+}
