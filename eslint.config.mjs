@@ -67,10 +67,12 @@ export default [
   },
   // workers → rooms → room-access → media → recording → sessions → moderation → signaling / server-api;
   // peers/ (plain classes) is below rooms; room-settings/ (a room's policy, in the database) is below rooms.
-  apiLayer('workers', ['peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('peers', ['workers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('room-settings', ['workers', 'peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('rooms', ['room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('workers', ['cluster', 'peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('peers', ['cluster', 'workers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('room-settings', ['cluster', 'workers', 'peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('rooms', ['cluster', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  // cluster/ (scale-out over Redis) places rooms on nodes; sessions ask it before entering a room.
+  apiLayer('cluster', ['room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
   apiLayer('room-access', ['media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
   apiLayer('media', ['recording', 'sessions', 'moderation', 'signaling', 'server-api']),
   // recording/ taps the rooms' producers and keeps the room's recording policy; moderation, signaling and the server API drive it.

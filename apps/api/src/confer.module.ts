@@ -15,6 +15,7 @@ import { MediaModule } from './media/media.module';
 import { EVENT_SINKS, type EventSink } from './policies/event-sink';
 import { IDENTITY_MAPPER, type IdentityMapper } from './policies/identity-mapper';
 import { DEFAULT_POLICIES, PoliciesModule, type ConferPolicies } from './policies/policies.module';
+import { NODE_PLACEMENT, type NodePlacement } from './policies/node-placement';
 import { RECORDING_STORAGE, type RecordingStorage } from './policies/recording-storage';
 import { ROOM_POLICY, type RoomPolicy } from './policies/room-policy';
 import { WORKER_PLACEMENT, type WorkerPlacement } from './policies/worker-placement';
@@ -39,6 +40,7 @@ export interface ConferAsyncOptions {
   identityMapper?: IdentityMapper;
   eventSinks?: EventSink[];
   recordingStorage?: RecordingStorage;
+  nodePlacement?: NodePlacement;
 }
 
 const CONFER_OPTIONS = Symbol('CONFER_OPTIONS');
@@ -51,7 +53,7 @@ const CONFER_OPTIONS = Symbol('CONFER_OPTIONS');
  *
  * then, on the app, `configureApp(app)` (signaling WebSocket, CORS, web app) and
  * `app.listen()`. Policies: {@link WorkerPlacement}, {@link RoomPolicy},
- * {@link IdentityMapper}, {@link EventSink} (apps/api/src/policies/); each one
+ * {@link IdentityMapper}, {@link EventSink}, {@link NodePlacement} (apps/api/src/policies/); each one
  * not given keeps the default. `forRootAsync` builds the options in a factory
  * with injected dependencies (a secrets service, a database).
  */
@@ -82,6 +84,7 @@ export class ConferModule {
       fromOptions(IDENTITY_MAPPER, (o) => o.identityMapper ?? DEFAULT_POLICIES.identityMapper()),
       fromOptions(EVENT_SINKS, (o) => o.eventSinks ?? []),
       fromOptions(RECORDING_STORAGE, (o, c) => o.recordingStorage ?? DEFAULT_POLICIES.recordingStorage(c)),
+      fromOptions(NODE_PLACEMENT, (o) => o.nodePlacement ?? DEFAULT_POLICIES.nodePlacement()),
     ]);
     return ConferModule.build(config, policies);
   }

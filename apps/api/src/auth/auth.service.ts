@@ -4,6 +4,7 @@ import { SignalingError, TOKEN_CLOCK_SKEW_S, type Grants, type Role, type TokenC
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { IDENTITY_MAPPER, type IdentityMapper } from '../policies/identity-mapper';
+import { CLUSTER_TOKEN_KID, ClusterTokens } from './cluster-tokens';
 import type { Identity } from './identity';
 
 /** Claims Confer reads from a token; documented in the contract (`TokenClaims`, PROTOCOL.md). */
@@ -23,6 +24,8 @@ export class AuthService implements OnModuleInit {
   private readonly logger = new Logger(AuthService.name);
   private readonly secret: Uint8Array | null;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
+  /** Redirect tokens between the nodes of a cluster (REDIS_URL + CLUSTER_SECRET). */
+  readonly cluster: ClusterTokens;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -31,6 +34,7 @@ export class AuthService implements OnModuleInit {
     const { jwtSecret, jwksUrl } = config.auth;
     this.secret = jwtSecret ? new TextEncoder().encode(jwtSecret) : null;
     this.jwks = jwksUrl ? createRemoteJWKSet(new URL(jwksUrl)) : null;
+    this.cluster = new ClusterTokens(config.cluster);
   }
 
   onModuleInit(): void {
@@ -43,11 +47,14 @@ export class AuthService implements OnModuleInit {
   /** The identity in `token`, or `unauthenticated` saying why not. */
   async verify(token: string): Promise<Identity> {
     let alg: string | undefined;
+    let kid: string | undefined;
     try {
-      alg = decodeProtectedHeader(token).alg;
+      ({ alg, kid } = decodeProtectedHeader(token));
     } catch {
       throw new SignalingError('unauthenticated', 'the token is not a JWT');
     }
+    // A redirect from another node of the cluster: the identity was verified and mapped there.
+    if (kid === CLUSTER_TOKEN_KID && this.config.cluster.redisUrl) return this.cluster.verify(token);
     const options = {
       issuer: this.config.auth.issuer,
       audience: this.config.auth.audience,

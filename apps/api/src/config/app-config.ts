@@ -7,6 +7,7 @@ import type { IceServer, ServerLimits } from '@confer/signaling-contracts';
 import { ConfigError } from './config-error';
 import { readConfigFile } from './config-file';
 import { CONFIG_VARIABLES, EnvironmentVariables } from './config-variables';
+import { clusterConfig, type ClusterConfig } from './cluster-config';
 import { portalConfig, type PortalConfig } from './portal-config';
 
 export { ConfigError } from './config-error';
@@ -61,6 +62,8 @@ export interface AppConfig {
   limits: ServerLimits;
   /** Server API, webhooks, database, moderation. */
   portal: PortalConfig;
+  /** Scale-out over Redis (REDIS_URL); `cluster.redisUrl === null`: single node. */
+  cluster: ClusterConfig;
   /** Server-side recording (apps/api/src/recording/). */
   recording: {
     /** RECORDING_ENABLED: undefined = on when ffmpeg is found. */
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
   }
   if (vars.RECORDING_MAX_PORT - vars.RECORDING_MIN_PORT < 7) problems.push(`RECORDING_MIN_PORT=${vars.RECORDING_MIN_PORT}..RECORDING_MAX_PORT=${vars.RECORDING_MAX_PORT}: the range needs at least 8 ports`);
   const portal = portalConfig(vars, problems);
+  const cluster = clusterConfig(vars, problems);
   if (problems.length) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 
   const generatedSecret = vars.DEV_TOKENS && !vars.JWT_SECRET;
@@ -180,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, randomSecret: (
       fileChunkBytes: vars.FILE_CHUNK_BYTES,
     },
     portal,
+    cluster,
     recording: {
       enabled: vars.RECORDING_ENABLED,
       ffmpegPath: vars.FFMPEG_PATH,

@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, IsString, IsUrl, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsIP, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
 import type { IceServer } from '@confer/signaling-contracts';
 
 /** One environment variable: its name, default and meaning (the README table is written from this). */
@@ -63,6 +63,15 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'FFMPEG_PATH', default: 'ffmpeg', meaning: 'ffmpeg executable used by the recorder (looked up on PATH when not a path).' },
   { name: 'RECORDING_MIN_PORT', default: '50000', meaning: 'Lowest UDP port of the recorder: the lower half of the range is where ffmpeg receives (RTP on an even port, RTCP on the next), the upper half is where mediasoup\'s plain transports send from.' },
   { name: 'RECORDING_MAX_PORT', default: '50999', meaning: 'Highest UDP port of the recorder (see RECORDING_MIN_PORT; at least 8 ports).' },
+  { name: 'REDIS_URL', default: '(unset)', meaning: 'Scale-out: `redis://host:6379` shared by every node (node registry, room placement, node-to-node messages). Unset: one node, nothing shared.' },
+  { name: 'CLUSTER_SECRET', default: '(unset)', meaning: 'With REDIS_URL: the same secret (at least 32 characters) on every node; signs redirect tokens and node-to-node requests.' },
+  { name: 'NODE_ID', default: '(host name + random)', meaning: 'This node\'s id in the cluster (letters, digits, `.`, `_`, `-`).' },
+  { name: 'NODE_PUBLIC_URL', default: 'ws://HOST:PORT/ws', meaning: 'Signaling URL clients are redirected to for rooms on this node (behind a load balancer: this node\'s own address, not the balancer\'s).' },
+  { name: 'NODE_REGION', default: 'default', meaning: 'Placement label; a room created with a region prefers nodes of that region.' },
+  { name: 'NODE_MAX_PEERS', default: '500', meaning: 'Peers this node should carry; new rooms go to other nodes while this one is at or over it.' },
+  { name: 'CLUSTER_HEARTBEAT_MS', default: '1000', meaning: 'How often a node renews its registry entry and load.' },
+  { name: 'CLUSTER_NODE_TTL_MS', default: '3000', meaning: 'A node silent this long is dead: its rooms are placed again on live nodes (at least 2× the heartbeat).' },
+  { name: 'CLUSTER_REDIRECT_TOKEN_S', default: '30', meaning: 'Lifetime of the token a redirect carries to the owning node.' },
   { name: 'RECORDING_LISTEN_IP', default: '127.0.0.1', meaning: 'IP the recorder\'s plain transports and ffmpeg use; keep it on loopback (the RTP is unencrypted).' },
 ];
 
@@ -138,4 +147,13 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1024) @Max(65535) RECORDING_MIN_PORT = 50_000;
   @Transform(toInt) @IsInt() @Min(1024) @Max(65535) RECORDING_MAX_PORT = 50_999;
   @IsIP() RECORDING_LISTEN_IP = '127.0.0.1';
+  @IsOptional() @IsString() REDIS_URL?: string;
+  @IsOptional() @IsString() @MinLength(32) CLUSTER_SECRET?: string;
+  @IsOptional() @Matches(/^[A-Za-z0-9._-]{1,64}$/) NODE_ID?: string;
+  @IsOptional() @IsString() NODE_PUBLIC_URL?: string;
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/) NODE_REGION = 'default';
+  @Transform(toInt) @IsInt() @Min(1) NODE_MAX_PEERS = 500;
+  @Transform(toInt) @IsInt() @Min(100) CLUSTER_HEARTBEAT_MS = 1000;
+  @Transform(toInt) @IsInt() @Min(200) CLUSTER_NODE_TTL_MS = 3000;
+  @Transform(toInt) @IsInt() @Min(5) @Max(300) CLUSTER_REDIRECT_TOKEN_S = 30;
 }

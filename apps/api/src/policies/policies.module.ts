@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
 import { EVENT_SINKS, type EventSink } from './event-sink';
 import { DefaultIdentityMapper, IDENTITY_MAPPER, type IdentityMapper } from './identity-mapper';
+import { LeastLoadedNodePlacement, NODE_PLACEMENT, type NodePlacement } from './node-placement';
 import { LocalDirectoryStorage, RECORDING_STORAGE, type RecordingStorage } from './recording-storage';
 import { ROOM_POLICY, TokenRoomPolicy, type RoomPolicy } from './room-policy';
 import { LeastLoadedPlacement, WORKER_PLACEMENT, type WorkerPlacement } from './worker-placement';
@@ -20,6 +21,8 @@ export interface ConferPolicies {
   identityMapper?: PolicyOf<IdentityMapper>;
   eventSinks?: PolicyOf<EventSink>[];
   recordingStorage?: PolicyOf<RecordingStorage>;
+  /** Cluster mode: which node a new room goes to. */
+  nodePlacement?: PolicyOf<NodePlacement>;
 }
 
 /** The default of each policy, the one place both `forRoot` and `forRootAsync` take them from. */
@@ -28,6 +31,7 @@ export const DEFAULT_POLICIES = {
   roomPolicy: (config: AppConfig): RoomPolicy => new TokenRoomPolicy(config.limits.maxPeersPerRoom),
   identityMapper: (): IdentityMapper => new DefaultIdentityMapper(),
   recordingStorage: (config: AppConfig): RecordingStorage => new LocalDirectoryStorage(path.resolve(config.portal.dataDir, 'recordings')),
+  nodePlacement: (): NodePlacement => new LeastLoadedNodePlacement(),
 };
 
 function isClass<T>(policy: PolicyOf<T>): policy is Type<T> {
@@ -42,7 +46,7 @@ function providerOf<T>(token: symbol, policy: PolicyOf<T> | undefined, fallback:
 /**
  * The policies behind their injection tokens, global so that every module of
  * the API injects the same ones: {@link WORKER_PLACEMENT}, {@link ROOM_POLICY},
- * {@link IDENTITY_MAPPER}, {@link EVENT_SINKS}, {@link RECORDING_STORAGE} (and the {@link EventsService}
+ * {@link IDENTITY_MAPPER}, {@link EVENT_SINKS}, {@link RECORDING_STORAGE}, {@link NODE_PLACEMENT} (and the {@link EventsService}
  * that feeds the sinks).
  */
 @Global()
@@ -56,6 +60,7 @@ export class PoliciesModule {
       providerOf(ROOM_POLICY, policies.roomPolicy, DEFAULT_POLICIES.roomPolicy),
       providerOf(IDENTITY_MAPPER, policies.identityMapper, DEFAULT_POLICIES.identityMapper),
       providerOf(RECORDING_STORAGE, policies.recordingStorage, DEFAULT_POLICIES.recordingStorage),
+      providerOf(NODE_PLACEMENT, policies.nodePlacement, DEFAULT_POLICIES.nodePlacement),
       ...sinkClasses,
       {
         provide: EVENT_SINKS,
@@ -73,7 +78,7 @@ export class PoliciesModule {
       module: PoliciesModule,
       imports,
       providers: [...policyProviders, EventsService],
-      exports: [WORKER_PLACEMENT, ROOM_POLICY, IDENTITY_MAPPER, EVENT_SINKS, RECORDING_STORAGE, EventsService],
+      exports: [WORKER_PLACEMENT, ROOM_POLICY, IDENTITY_MAPPER, EVENT_SINKS, RECORDING_STORAGE, NODE_PLACEMENT, EventsService],
     };
   }
 }

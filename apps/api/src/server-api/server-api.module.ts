@@ -7,6 +7,7 @@ import { SessionsModule } from '../sessions/sessions.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { AuditInterceptor } from './audit.interceptor';
+import { ClusterApiController } from './cluster-api.controller';
 import { HistoryApiController } from './history-api.controller';
 import { ParticipantsApiController } from './participants-api.controller';
 import { RecordingsApiController } from './recordings-api.controller';
@@ -16,7 +17,7 @@ import { RoomsApiController } from './rooms-api.controller';
 /** The portal's REST API under /api/v1 (API_KEYS), documented at /api/docs and /api/openapi.json. */
 @Module({
   imports: [ModerationModule, SessionsModule, RoomsModule, HistoryModule, WebhooksModule, RecordingModule],
-  controllers: [RoomsApiController, ParticipantsApiController, HistoryApiController, RecordingsApiController],
+  controllers: [RoomsApiController, ParticipantsApiController, HistoryApiController, RecordingsApiController, ClusterApiController],
   providers: [RoomDirectoryService, ApiKeyGuard, AuditInterceptor],
 })
 export class ServerApiModule {}

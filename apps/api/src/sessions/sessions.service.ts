@@ -18,6 +18,7 @@ import { AuthService } from '../auth/auth.service';
 import { SERVER_VERSION } from '../app/version';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { iceServersFor } from '../config/ice-servers';
+import { RoomHomeService } from '../cluster/room-home.service';
 import { EventsService } from '../events/events.service';
 import { FilesService } from '../files/files.service';
 import { ShutdownState } from '../lifecycle/shutdown-state';
@@ -55,6 +56,7 @@ export class SessionsService implements OnModuleDestroy {
     private readonly events: EventsService,
     private readonly access: RoomAccessService,
     private readonly settings: RoomSettingsService,
+    private readonly home: RoomHomeService,
   ) {}
 
   onModuleDestroy(): void {
@@ -134,6 +136,8 @@ export class SessionsService implements OnModuleDestroy {
     // mediasoup's checks, on a copy (the client's mistakes answered invalid_request).
     const rtpCapabilities = params.rtpCapabilities && this.pool.available ? checkedRtpCapabilities(params.rtpCapabilities) : undefined;
     this.access.assertMayEnter(peer, params.roomId);
+    // Cluster: a room owned by another node answers `redirect` (no-op on a single node).
+    await this.home.assertHere(peer, params.roomId);
     const room = await this.rooms.enter(peer, params.roomId);
     if (peer.joined) throw new SignalingError('invalid_state', `already joined room "${peer.roomId}"`);
     peer.displayName = params.displayName;
@@ -171,6 +175,7 @@ export class SessionsService implements OnModuleDestroy {
   async getRouterRtpCapabilities(peer: Peer, { roomId }: GetRouterRtpCapabilitiesParams): Promise<GetRouterRtpCapabilitiesResult> {
     this.pool.assertAvailable();
     this.access.assertMayEnter(peer, roomId);
+    await this.home.assertHere(peer, roomId);
     const room = await this.rooms.enter(peer, roomId);
     if (!room.media) throw new SignalingError('media_unavailable', this.pool.unavailable ?? 'this room has no media');
     return { rtpCapabilities: room.media.router.rtpCapabilities };

@@ -2,6 +2,8 @@ import { Inject, Logger, type BeforeApplicationShutdown, type OnModuleDestroy, t
 import { WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import type { WebSocket } from 'ws';
 import { CLOSE_CODES, SIGNALING_PATH } from '@confer/signaling-contracts';
+import { RoomHandoverService } from '../cluster/room-handover.service';
+import { RoomHomeService } from '../cluster/room-home.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { MetricsService } from '../metrics/metrics.service';
@@ -31,6 +33,8 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
     private readonly sessions: SessionsService,
     private readonly shutdown: ShutdownState,
     private readonly metrics: MetricsService,
+    private readonly handover: RoomHandoverService,
+    private readonly home: RoomHomeService,
   ) {}
 
   /**
@@ -88,6 +92,8 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
    * false), tell every client how long it has (`serverShutdown` with
    * SHUTDOWN_DRAIN_MS), wait until no peer is in a room or the time is up, then
    * close the remaining sockets with 1001. The caller closes the app (workers).
+   * On a cluster node the rooms are first handed to live nodes and each peer's
+   * `serverShutdown` carries `moveTo`, so clients move before the close.
    */
   async drain(signal: string): Promise<{ waitedMs: number; peersLeft: number }> {
     const started = Date.now();
@@ -95,7 +101,13 @@ export class SignalingGateway implements OnGatewayConnection<WebSocket>, BeforeA
     const drainMs = this.config.shutdownDrainMs;
     const reason = `server shutting down (${signal})`;
     this.logger.warn(`drain() | start | signal=${signal} drainMs=${drainMs} connections=${this.connections.size} peersInRooms=${this.peersInRooms()}`);
-    for (const conn of this.connections.values()) conn.notify('serverShutdown', { reason, drainMs });
+    const movedRooms = await this.handover.handOverAll();
+    for (const conn of this.connections.values()) {
+      const peer = conn.peer;
+      const to = peer?.roomId ? movedRooms.get(peer.roomId) : undefined;
+      const moveTo = peer?.roomId && to ? await this.home.redirectTo(peer, to, peer.roomId).catch(() => undefined) : undefined;
+      conn.notify('serverShutdown', { reason, drainMs, ...(moveTo ? { moveTo } : {}) });
+    }
     while (Date.now() - started < drainMs && this.peersInRooms() > 0) await new Promise((r) => setTimeout(r, 100));
     const peersLeft = this.peersInRooms();
     for (const conn of this.connections.values()) conn.close(1001, reason);

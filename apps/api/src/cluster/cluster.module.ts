@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { RoomsModule } from '../rooms/rooms.module';
+import { ClusterRedisService } from './cluster-redis.service';
+import { NodeRegistryService } from './node-registry.service';
+import { RoomHandoverService } from './room-handover.service';
+import { RoomHomeService } from './room-home.service';
+import { RoomPlacementService } from './room-placement.service';
+
+/**
+ * Scale-out over Redis (REDIS_URL): node registry, room placement, the
+ * redirect gate and the drain hand-over. Without REDIS_URL every service here
+ * is inert and the server is one node. Above rooms/, below sessions/.
+ */
+@Module({
+  imports: [AuthModule, RoomsModule],
+  providers: [ClusterRedisService, NodeRegistryService, RoomPlacementService, RoomHomeService, RoomHandoverService],
+  exports: [ClusterRedisService, NodeRegistryService, RoomPlacementService, RoomHomeService, RoomHandoverService],
+})
+export class ClusterModule {}
