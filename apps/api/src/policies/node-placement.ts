@@ -33,16 +33,22 @@ export interface NodePlacement {
 
 export const NODE_PLACEMENT = Symbol('NODE_PLACEMENT');
 
-/** How full a node is, 0 = idle: the larger of its peer share and its CPU share. */
+/** A node whose API process used more than this share of one core over its last heartbeat is busy. */
+export const BUSY_CPU = 0.85;
+
+/** How full a node is, 0 = idle: its share of NODE_MAX_PEERS. */
 export function nodeLoadScore(node: NodeLoad): number {
-  return Math.max(node.peers / Math.max(1, node.maxPeers), node.cpu);
+  return node.peers / Math.max(1, node.maxPeers);
 }
 
 /**
  * The default: nodes that are not draining; of those, the room's region first
  * when it has one (any region when none of its nodes is live); nodes under
- * NODE_MAX_PEERS before full ones; then the lowest {@link nodeLoadScore}.
- * Within 0.05 of the best the asking node wins (no redirect for the client).
+ * NODE_MAX_PEERS before full ones, and not busy (CPU over {@link BUSY_CPU} of a
+ * core: its event loop is saturated) before busy ones; then the lowest
+ * {@link nodeLoadScore}. Within 0.05 of the best the asking node wins (no
+ * redirect for the client). CPU only sorts nodes out when it is high: a
+ * second's CPU share is too noisy to rank idle nodes by.
  */
 export class LeastLoadedNodePlacement implements NodePlacement {
   place(nodes: readonly NodeLoad[], request: NodePlacementRequest): string | null {
@@ -53,6 +59,8 @@ export class LeastLoadedNodePlacement implements NodePlacement {
     }
     const withRoom = candidates.filter((n) => n.peers < n.maxPeers);
     if (withRoom.length) candidates = withRoom;
+    const notBusy = candidates.filter((n) => n.cpu <= BUSY_CPU);
+    if (notBusy.length) candidates = notBusy;
     if (candidates.length === 0) return null;
     const best = Math.min(...candidates.map(nodeLoadScore));
     const self = candidates.find((n) => n.id === request.selfId);

@@ -30,7 +30,7 @@ export interface ApiProcess {
 export async function spawnApi(
   args: string[],
   env: Record<string, string>,
-  opts: { node?: string; waitReady?: boolean; port?: number } = {},
+  opts: { node?: string; waitReady?: boolean; port?: number; readyTimeoutMs?: number } = {},
 ): Promise<ApiProcess> {
   const port = opts.port ?? (await freePort());
   let output = '';
@@ -46,7 +46,8 @@ export async function spawnApi(
   );
   const api: ApiProcess = { child, port, url: `http://127.0.0.1:${port}`, exited, output: () => output };
   if (opts.waitReady === false) return api;
-  const deadline = Date.now() + 20_000;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 20_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`API exited during start-up:\n${output}`);
     try {
@@ -56,7 +57,7 @@ export async function spawnApi(
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`API did not start within 20 s:\n${output}`);
+      throw new Error(`API did not start within ${readyTimeoutMs / 1000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
