@@ -4,9 +4,15 @@
  * second each, against the API in a child process: once with the test double
  * (our code's own overhead) and once with the real worker when one exists.
  *
- *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 12] [--burst] [--pipe-threshold 20]
+ *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 12] [--burst] [--pipe-threshold 20] [--cpu-prof dist/bench/cpu-prof] [--history off]
+ *
+ * `--cpu-prof DIR` runs the API child with `node --cpu-prof` and writes one `.cpuprofile` per
+ * server start into DIR (open it in Chrome DevTools' Performance panel or speedscope).
+ * `--history off` is a diagnostic: the meeting history / audit sink drops every event, to tell
+ * the cost of its database writes from the rest (recorded results always run with it).
  */
 import os from 'node:os';
+import path from 'node:path';
 import { SignJWT } from 'jose';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- tools (scope:tools) speaks the shared protocol; the root lint config has no scope:tools constraint
 import type { RtpCapabilities } from '@confer/signaling-contracts';
@@ -35,6 +41,10 @@ const roomSize = Number(args.get('room-size') ?? 10);
 const burst = args.has('burst');
 /** ROOM_PIPE_CONSUMER_THRESHOLD for the server (0 = one router per room, the API's default). */
 const pipeThreshold = Number(args.get('pipe-threshold') ?? 0);
+/** `--history off`: mute the meeting history / audit sink (diagnostic). */
+const historyOff = args.get('history') === 'off';
+/** Directory for the API child's CPU profiles (`--cpu-prof`), or undefined for none. */
+const cpuProfDir = args.has('cpu-prof') ? path.resolve(args.get('cpu-prof') === 'true' ? 'dist/bench/cpu-prof' : String(args.get('cpu-prof'))) : undefined;
 /** Requests in one cycle() (and as many paces): the stagger spreads peers over one cycle. */
 const CYCLE_REQUESTS = 14;
 const worker = resolveWorkerBin();
@@ -128,6 +138,9 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
     AUTH_TIMEOUT_MS: '60000',
     REQUEST_TIMEOUT_MS: '15000',
     ROOM_PIPE_CONSUMER_THRESHOLD: String(pipeThreshold),
+    ...(historyOff ? { BENCH_HISTORY: 'off' } : {}),
+    // The profile is written when the child exits normally (server.stop() ends its stdin).
+    ...(cpuProfDir ? { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --cpu-prof --cpu-prof-dir=${cpuProfDir}`.trim() } : {}),
   });
   try {
     await sleep(1000);
@@ -227,7 +240,7 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
 
 async function main(): Promise<void> {
   const machine = machineInfo(worker.path);
-  console.log(`signaling overhead | backends=${backends.join(',')} peers=${sweep.join(',')} duration=${durationS}s interval=${intervalMs}ms roomSize=${roomSize}${burst ? ' burst' : ''} pipeThreshold=${pipeThreshold}`);
+  console.log(`signaling overhead | backends=${backends.join(',')} peers=${sweep.join(',')} duration=${durationS}s interval=${intervalMs}ms roomSize=${roomSize}${burst ? ' burst' : ''} pipeThreshold=${pipeThreshold}${historyOff ? ' history=off (diagnostic)' : ''}`);
   console.log(`machine: ${JSON.stringify(machine)}`);
   if (!worker.path) console.log(`real worker: skipped — ${worker.detail}`);
   const results: RunResult[] = [];
@@ -263,7 +276,7 @@ async function main(): Promise<void> {
     })),
   );
   const svg = lineChartSvg('Signaling request round trip vs connected peers', 'peers', 'round trip (ms)', series);
-  writeResults('signaling-overhead', { benchmark: 'signaling-overhead', machine, settings: { sweep, durationS, intervalMs, roomSize, burst, pipeThreshold }, results }, svg);
+  writeResults('signaling-overhead', { benchmark: 'signaling-overhead', machine, settings: { sweep, durationS, intervalMs, roomSize, burst, pipeThreshold, historyOff, cpuProfile: Boolean(cpuProfDir) }, results }, svg);
 }
 
 main().then(

@@ -2,7 +2,8 @@
  * The API booted the way main.ts boots it, as a child process of a benchmark, with
  * mediasoup chosen by BENCH_BACKEND: `fake` (the test double: our own code's overhead)
  * or `real` (the worker resolveWorkerBin() finds). Prints `READY <port>` on stdout and
- * exits when stdin closes, so a crashed benchmark never leaves it behind.
+ * exits when stdin closes, so a crashed benchmark never leaves it behind. BENCH_HISTORY=off
+ * mutes the meeting history / audit sink (a diagnostic: `signaling-overhead.ts --history off`).
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import { createAppWith } from '../../../apps/api/src/testing/create-app-with';
 import { loadConfig } from '../../../apps/api/src/config/app-config';
 import { realMediasoup } from '../../../apps/api/src/workers/mediasoup-api';
 import { FakeMediasoup, fakeMediasoupSource } from '../../../apps/api/src/testing/mediasoup-double';
+import { HistorySink } from '../../../apps/api/src/history/history-sink';
 /* eslint-enable @nx/enforce-module-boundaries */
 
 async function main(): Promise<void> {
@@ -18,6 +20,9 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const source = backend === 'real' ? realMediasoup : fakeMediasoupSource(new FakeMediasoup());
   const app = await createAppWith(config, source);
+  // Diagnostic only (`--history off`): the meeting history and audit sink drops every event,
+  // to tell its database writes' cost from the rest. Never the default: results are with it.
+  if (process.env['BENCH_HISTORY'] === 'off') app.get(HistorySink).emit = () => undefined;
   await app.listen(config.port, config.host);
   const { port } = app.getHttpServer().address() as AddressInfo;
   process.stdout.write(`READY ${port}\n`);

@@ -5,7 +5,11 @@ import type { Peer } from '../peers/peer';
 import type { Room } from '../rooms/room';
 import { RouterPipeService } from '../rooms/router-pipe.service';
 import { DataChannelsService } from './data-channels.service';
+import { FanOutScheduler } from './fan-out-scheduler';
 import { MediaAccessService } from './media-access.service';
+
+/** The peer's RTP capabilities cut to one kind's codecs, per capabilities object (see `capsFor`). */
+type CapsByKind = Partial<Record<'audio' | 'video', RtpCapabilities>>;
 
 /**
  * Consumer fan-out: every joined peer with a recv transport consumes every
@@ -16,6 +20,9 @@ import { MediaAccessService } from './media-access.service';
 @Injectable()
 export class SubscriptionsService {
   private readonly logger = new Logger(SubscriptionsService.name);
+  /** The worker calls of the fan-out, bounded and spread over event-loop turns (see FanOutScheduler). */
+  readonly scheduler = new FanOutScheduler();
+  private readonly capsByKind = new WeakMap<RtpCapabilities, CapsByKind>();
 
   constructor(
     private readonly access: MediaAccessService,
@@ -83,39 +90,10 @@ export class SubscriptionsService {
   }
 
   private async consume(consumerPeer: Peer, producerPeer: Peer, producer: Producer): Promise<void> {
-    const rtpCapabilities = consumerPeer.rtpCapabilities as RtpCapabilities | undefined;
-    const transport = consumerPeer.recvTransport();
-    const room = this.access.currentRoom(consumerPeer);
-    if (!rtpCapabilities || !transport || !room || producer.closed) return;
-    if (consumerPeer.consuming.has(producer.id) || [...consumerPeer.consumers.values()].some((c) => c.producerId === producer.id)) return;
-    if (!room.media.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
-      this.logger.debug(`createConsumer() | cannot consume | peer=${consumerPeer.id} producer=${producer.id}`);
-      return;
-    }
-    consumerPeer.consuming.add(producer.id);
-    let consumer: Consumer;
-    try {
-      // A recv transport on another worker's router consumes the producer piped there.
-      await this.pipes.pipeTo(room, 'producer', producer.id, transport.appData.workerIndex ?? room.media.workerIndex);
-      consumer = await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true, appData: { ...producer.appData, peerId: producerPeer.id } });
-    } catch (error) {
-      this.logger.warn(`createConsumer() failed | peer=${consumerPeer.id} producer=${producer.id} error=${(error as Error).message}`);
-      return;
-    } finally {
-      consumerPeer.consuming.delete(producer.id);
-    }
-    if (consumer.closed || consumerPeer.closed || consumerPeer.roomId !== room.id) {
-      this.access.closeQuietly(consumer);
-      return;
-    }
-    consumerPeer.consumers.set(consumer.id, consumer);
-    consumer.observer.once('close', () => consumerPeer.consumers.delete(consumer.id));
+    // Checked when the job runs, not when it was queued: the peer may have left meanwhile.
+    const consumer = await this.scheduler.run(() => this.createPaused(consumerPeer, producerPeer, producer));
+    if (!consumer) return;
     const notify = consumerPeer.channel.notify.bind(consumerPeer.channel);
-    consumer.on('producerclose', () => notify('consumerClosed', { consumerId: consumer.id }));
-    consumer.on('producerpause', () => notify('consumerPaused', { consumerId: consumer.id }));
-    consumer.on('producerresume', () => notify('consumerResumed', { consumerId: consumer.id }));
-    consumer.on('score', (score) => notify('consumerScore', { consumerId: consumer.id, score }));
-    consumer.on('layerschange', (layers) => notify('consumerLayersChanged', { consumerId: consumer.id, layers: layers ?? null }));
     try {
       await consumerPeer.channel.request('newConsumer', {
         peerId: producerPeer.id,
@@ -127,7 +105,8 @@ export class SubscriptionsService {
         appData: producer.appData as ProducerAppData,
         producerPaused: consumer.producerPaused,
       });
-      if (!consumer.closed) await consumer.resume();
+      // Urgent: the client already has this consumer and waits for its media.
+      if (!consumer.closed) await this.scheduler.run(() => (consumer.closed ? Promise.resolve() : consumer.resume()), true);
       this.logger.debug(`createConsumer() | peer=${consumerPeer.id} consumer=${consumer.id} kind=${consumer.kind} resumed`);
     } catch (error) {
       this.logger.warn(`newConsumer not accepted | peer=${consumerPeer.id} consumer=${consumer.id} error=${(error as Error).message}`);
@@ -136,5 +115,60 @@ export class SubscriptionsService {
         notify('consumerClosed', { consumerId: consumer.id });
       }
     }
+  }
+
+  /** The worker side of one consumer: created paused and registered with its owner, or undefined when there is nothing to do. */
+  private async createPaused(consumerPeer: Peer, producerPeer: Peer, producer: Producer): Promise<Consumer | undefined> {
+    const transport = consumerPeer.recvTransport();
+    const room = this.access.currentRoom(consumerPeer);
+    const rtpCapabilities = this.capsFor(consumerPeer, producer.kind);
+    if (!rtpCapabilities || !transport || !room || producer.closed || consumerPeer.closed) return undefined;
+    if (consumerPeer.consuming.has(producer.id) || [...consumerPeer.consumers.values()].some((c) => c.producerId === producer.id)) return undefined;
+    consumerPeer.consuming.add(producer.id);
+    let consumer: Consumer;
+    try {
+      // A recv transport on another worker's router consumes the producer piped there.
+      await this.pipes.pipeTo(room, 'producer', producer.id, transport.appData.workerIndex ?? room.media.workerIndex);
+      // No router.canConsume() first: consume() makes the same check before any worker call and
+      // throws UnsupportedError, and canConsume() would clone the capabilities and the producer's
+      // parameters once more per consumer (the fan-out's largest CPU cost in the burst profile).
+      consumer = await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true, appData: { ...producer.appData, peerId: producerPeer.id } });
+    } catch (error) {
+      if ((error as Error).name === 'UnsupportedError') {
+        this.logger.debug(`createConsumer() | cannot consume | peer=${consumerPeer.id} producer=${producer.id}`);
+      } else {
+        this.logger.warn(`createConsumer() failed | peer=${consumerPeer.id} producer=${producer.id} error=${(error as Error).message}`);
+      }
+      return undefined;
+    } finally {
+      consumerPeer.consuming.delete(producer.id);
+    }
+    if (consumer.closed || consumerPeer.closed || consumerPeer.roomId !== room.id) {
+      this.access.closeQuietly(consumer);
+      return undefined;
+    }
+    consumerPeer.consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => consumerPeer.consumers.delete(consumer.id));
+    const notify = consumerPeer.channel.notify.bind(consumerPeer.channel);
+    consumer.on('producerclose', () => notify('consumerClosed', { consumerId: consumer.id }));
+    consumer.on('producerpause', () => notify('consumerPaused', { consumerId: consumer.id }));
+    consumer.on('producerresume', () => notify('consumerResumed', { consumerId: consumer.id }));
+    consumer.on('score', (score) => notify('consumerScore', { consumerId: consumer.id, score }));
+    consumer.on('layerschange', (layers) => notify('consumerLayersChanged', { consumerId: consumer.id, layers: layers ?? null }));
+    return consumer;
+  }
+
+  /**
+   * The peer's capabilities with only the codecs of `kind`, kept per capabilities object.
+   * mediasoup clones and validates the capabilities on every consume(); with the other kind's
+   * codecs cut, that costs a fraction. The result is the same: codecs only match codecs of
+   * the same MIME type (header extensions, small, are kept whole).
+   */
+  private capsFor(peer: Peer, kind: 'audio' | 'video'): RtpCapabilities | undefined {
+    const caps = peer.rtpCapabilities as RtpCapabilities | undefined;
+    if (!caps) return undefined;
+    let byKind = this.capsByKind.get(caps);
+    if (!byKind) this.capsByKind.set(caps, (byKind = {}));
+    return (byKind[kind] ??= { ...caps, codecs: caps.codecs?.filter((c) => c.mimeType.toLowerCase().startsWith(`${kind}/`)) });
   }
 }
