@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { HistoryModule } from '../history/history.module';
 import { ModerationModule } from '../moderation/moderation.module';
 import { RecordingModule } from '../recording/recording.module';
@@ -8,6 +8,7 @@ import { WebhooksModule } from '../webhooks/webhooks.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { AuditInterceptor } from './audit.interceptor';
 import { ClusterApiController } from './cluster-api.controller';
+import { ClusterForwardMiddleware } from './cluster-forward.middleware';
 import { HistoryApiController } from './history-api.controller';
 import { ParticipantsApiController } from './participants-api.controller';
 import { RecordingsApiController } from './recordings-api.controller';
@@ -20,4 +21,9 @@ import { RoomsApiController } from './rooms-api.controller';
   controllers: [RoomsApiController, ParticipantsApiController, HistoryApiController, RecordingsApiController, ClusterApiController],
   providers: [RoomDirectoryService, ApiKeyGuard, AuditInterceptor],
 })
-export class ServerApiModule {}
+export class ServerApiModule implements NestModule {
+  /** Room calls reaching a node that does not own the room go to the owner (cluster mode). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ClusterForwardMiddleware).forRoutes(RoomsApiController, ParticipantsApiController, RecordingsApiController);
+  }
+}
