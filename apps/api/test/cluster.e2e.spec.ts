@@ -175,6 +175,13 @@ describeCluster('cluster: three nodes on one Redis', () => {
     expect(sent.status).toBe(201);
     await first.client.until(() => first.client.notificationsOf('chatMessage').some((m) => m.text === 'from the portal'), 'portal message through node-b');
 
+    // Per-node metrics: node-b sent Bob away, sees three nodes and Redis up.
+    const metrics = await (await fetch(`${node('node-b').api.url}/metrics`)).text();
+    expect(metrics).toMatch(/^confer_cluster_redirects [1-9]/m);
+    expect(metrics).toMatch(/^confer_cluster_nodes 3$/m);
+    expect(metrics).toMatch(/^confer_cluster_redis_up 1$/m);
+    expect(metrics).toContain('confer_cluster_node{node="node-b",region="default"} 1');
+
     // The redirect token: for node-a and room cx-1 only.
     const redirectToken = second.redirects[0].token;
     const elsewhere = await TestClient.connect(node('node-c').ws);

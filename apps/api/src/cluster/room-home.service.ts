@@ -18,6 +18,9 @@ import { RoomPlacementService } from './room-placement.service';
 @Injectable()
 export class RoomHomeService {
   private readonly logger = new Logger(RoomHomeService.name);
+  /** Since start-up (metrics): clients sent elsewhere, placements refused. */
+  redirects = 0;
+  placementFailures = 0;
 
   constructor(
     private readonly redis: ClusterRedisService,
@@ -34,11 +37,13 @@ export class RoomHomeService {
     try {
       owner = await this.placement.locate(roomId);
     } catch (error) {
+      this.placementFailures++;
       if (error instanceof SignalingError) throw error;
       throw unavailable(`room "${roomId}" cannot be placed now: ${(error as Error).message}`);
     }
     if (owner === this.registry.selfId) return;
     const details = await this.redirectTo(peer, owner, roomId);
+    this.redirects++;
     this.logger.log({ peer: peer.id, room: roomId, node: owner }, `redirect | peer=${peer.id} room=${roomId} → node=${owner}`);
     throw new SignalingError('redirect', `room "${roomId}" is served by node ${owner}: reconnect there`, { ...details });
   }

@@ -1,5 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerClusterMetrics } from '../cluster/cluster-metrics';
+import { ClusterRedisService } from '../cluster/cluster-redis.service';
+import { NodeRegistryService } from '../cluster/node-registry.service';
+import { RoomHomeService } from '../cluster/room-home.service';
 import type { Peer } from '../peers/peer';
 import { registerRecordingMetrics } from '../recording/recording-metrics';
 import { RecordingService } from '../recording/recording.service';
@@ -20,10 +24,19 @@ export class MetricsService {
   private readonly duration: Histogram<'method'>;
   private readonly bytes: Counter<'direction'>;
 
-  constructor(rooms: RoomsService, sessions: SessionsService, pool: WorkerPoolService, recordings: RecordingService) {
+  constructor(
+    rooms: RoomsService,
+    sessions: SessionsService,
+    pool: WorkerPoolService,
+    recordings: RecordingService,
+    redis: ClusterRedisService,
+    nodes: NodeRegistryService,
+    home: RoomHomeService,
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'confer_' });
     registerRecordingMetrics(this.registry, recordings);
+    registerClusterMetrics(this.registry, redis, nodes, home);
     this.requests = new Counter({
       name: 'confer_signaling_requests_total',
       help: 'Signaling requests by method and outcome (ok or the error code).',
