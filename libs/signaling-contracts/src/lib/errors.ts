@@ -14,8 +14,9 @@
  * - `unsupported_version`: client protocol version differs from the server's.
  * - `timeout`: the other side did not answer a request in time.
  * - `redirect`: (cluster) the room lives on another node. `details` is
- *   {@link RedirectDetails}: reconnect to `url`, `authenticate` with `token`
- *   (short-lived, for that node only) and send the same request again.
+ *   `{ url, token, nodeId, roomId }` (RedirectDetails): reconnect to `url`,
+ *   `authenticate` with `token` (short-lived, for that node and room only) and
+ *   enter the room again there (`getRouterRtpCapabilities`, `join`).
  * - `cluster_unavailable`: (cluster) the room has no node yet and none can be
  *   chosen now (the cluster's Redis is unreachable); `details.retryAfterMs`.
  * - `internal`: anything unexpected; the server logs it with the request id.
