@@ -52,7 +52,7 @@ interface JoinSample {
 }
 
 /** Signaling milestones reported, in order: socket open, answers, the first server request and its answer. */
-const MILESTONES = ['token', 'open', 'res:authenticate', 'res:getRouterRtpCapabilities', 'res:join', 'res:createWebRtcTransport', 'req:newConsumer', 'answer', 'send:produce'] as const;
+const MILESTONES = ['token', 'open', 'res:authenticate', 'res:getRouterRtpCapabilities', 'send:join', 'res:join', 'res:createWebRtcTransport', 'req:newConsumer', 'answer', 'send:produce'] as const;
 
 /**
  * Logs every signaling message of the page with its time (both the app's envelope,

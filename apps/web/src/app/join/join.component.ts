@@ -15,7 +15,10 @@ export const PREVIEW_WAIT_HINT_MS = 2500;
 /** The preview box: off, starting, waiting for the user's permission (or the device), on, or failed. */
 export type PreviewState = 'off' | 'starting' | 'waiting' | 'on' | 'failed';
 
-/** A development token is fetched once name and room have stayed unchanged this long, so that "Join" need not wait for it. */
+/**
+ * Once name and room have stayed unchanged this long, the token is fetched and the
+ * session prepared (socket, room entered, Device, transports), so that "Join" sends only `join`.
+ */
 export const TOKEN_PREFETCH_MS = 300;
 
 /** Name, room, camera/mic preview with device pickers, then "Join". */
@@ -64,13 +67,13 @@ export class JoinComponent implements OnInit {
       this.stopPreview();
       if (prefetch) clearTimeout(prefetch);
     });
-    // The development token is on the join's critical path otherwise (one HTTP round trip before the socket opens).
+    // Token, socket, room entry, Device and transports are on the join's critical path otherwise.
     effect(() => {
-      const [name, room, role] = [this.displayName().trim(), this.roomId(), this.role()];
+      const [name, room, role] = [this.displayName().trim(), this.roomId(), this.devTokens ? this.role() : undefined];
       if (prefetch) clearTimeout(prefetch);
       prefetch = null;
-      if (!this.devTokens || !this.nameValid() || !this.roomValid()) return;
-      prefetch = setTimeout(() => void this.tokens.token(name, room, role).catch(() => undefined), TOKEN_PREFETCH_MS);
+      if (!this.nameValid() || !this.roomValid() || this.noToken()) return;
+      prefetch = setTimeout(() => void this.call.prepare(name, room, role), TOKEN_PREFETCH_MS);
     });
   }
 
@@ -117,9 +120,7 @@ export class JoinComponent implements OnInit {
     const displayName = this.displayName().trim();
     writeStored(NAME_KEY, displayName);
     this.joining.set(true);
-    // The session opens its own capture; free the devices (some cameras allow one user).
-    this.stopPreview();
-    await this.call.join({
+    const joined = this.call.join({
       displayName,
       roomId: this.roomId(),
       micOn: this.micOn(),
@@ -128,6 +129,10 @@ export class JoinComponent implements OnInit {
       cameraDeviceId: this.cameraDeviceId(),
       ...(this.devTokens && this.role() ? { role: this.role() } : {}),
     });
+    // The session opens its own capture once joined; free the devices (some cameras allow
+    // one user) right after `join` went out, not before.
+    setTimeout(() => this.stopPreview());
+    await joined;
     this.joining.set(false);
   }
 

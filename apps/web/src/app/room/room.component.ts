@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, computed, effect, inject, signal } from '@angular/core';
 import { MediaSession, MediaStreamDirective } from '@confer/media';
 import { LobbyPanelComponent } from '../moderation/lobby-panel.component';
 import { MeetingControlsComponent } from '../moderation/meeting-controls.component';
@@ -57,7 +57,21 @@ export class RoomComponent {
   /** Layers asked for per consumer, so score updates do not repeat the request. */
   private readonly requestedLayers = new Map<string, number>();
 
+  /**
+   * The side panels (people, chat, files, moderation) render once the room is joined
+   * and the main thread is idle: on the page's one thread, their first render would
+   * otherwise delay handling the first `newConsumer` and so the first remote frame.
+   */
+  protected readonly panelsShown = signal(false);
+
   constructor() {
+    let idle: (() => void) | null = null;
+    effect(() => {
+      if (this.panelsShown() || idle || this.session.state() === 'joining') return;
+      idle = whenIdle(() => this.panelsShown.set(true), SIDE_PANELS_MAX_DELAY_MS);
+    });
+    inject(DestroyRef).onDestroy(() => idle?.());
+
     // Smaller tiles need fewer pixels: with many remote cameras ask the SFU for lower simulcast layers.
     effect(() => {
       const videos = this.session.consumers().filter((c) => c.source === 'webcam' && c.type === 'simulcast');
@@ -73,4 +87,18 @@ export class RoomComponent {
   protected leave(): Promise<void> {
     return this.call.leave();
   }
+}
+
+/** The side panels wait for an idle main thread at most this long after joining. */
+export const SIDE_PANELS_MAX_DELAY_MS = 300;
+
+/** Runs `task` when the main thread is idle (at the latest after `timeoutMs`); returns the canceller. */
+function whenIdle(task: () => void, timeoutMs: number): () => void {
+  const g = globalThis as { requestIdleCallback?: (cb: () => void, o: { timeout: number }) => number; cancelIdleCallback?: (id: number) => void };
+  if (g.requestIdleCallback && g.cancelIdleCallback) {
+    const id = g.requestIdleCallback(task, { timeout: timeoutMs });
+    return () => g.cancelIdleCallback?.(id);
+  }
+  const timer = setTimeout(task, 0);
+  return () => clearTimeout(timer);
 }

@@ -12,6 +12,7 @@ import {
   SignalingClient,
 } from '@confer/media';
 import { SignalingError, type Role } from '@confer/signaling-contracts';
+import { skip } from 'rxjs';
 import { expulsionNotice, moderatorActionNotice, permissionDeniedText } from './moderation-notices';
 import { TokenService } from './token.service';
 
@@ -37,6 +38,21 @@ export interface Notice {
 export const ROOM_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
+ * After `join`, the server offers the room's producers (`newConsumer`) at once. The
+ * page has one main thread: rendering the room screen and starting the camera and
+ * mic while those are set up would delay the first remote frame. So both wait until
+ * the offers are set up — the first consumer within this long when others are in the
+ * room, …
+ */
+export const FIRST_CONSUMER_WAIT_MS = 150;
+/** … then no new consumer for this long … */
+export const CONSUMERS_QUIET_MS = 40;
+/** … and never longer than this after joining. */
+export const CONSUMERS_SETTLE_MAX_MS = 300;
+/** How long the stand-in video sinks outlive the room screen's first render. */
+export const VIDEO_SINK_HANDOVER_MS = 1000;
+
+/**
  * The app's use of the SDK: gets a token, joins, turns devices on, and turns
  * SDK errors into sentences for the user.
  */
@@ -49,12 +65,18 @@ export class CallService {
   private readonly noticesCell = signal<readonly Notice[]>([]);
   private readonly roomCell = signal<string | null>(null);
   private readonly nameCell = signal<string>('');
+  private readonly roomReadyCell = signal(false);
   private nextNotice = 1;
   private wasInRoom = false;
 
   readonly notices = this.noticesCell.asReadonly();
   readonly roomId = this.roomCell.asReadonly();
   readonly displayName = this.nameCell.asReadonly();
+  /**
+   * Joined and the consumers offered at the join are set up (or the wait for them is
+   * over): the room screen renders from then on. False on the join screen and while joining.
+   */
+  readonly roomReady = this.roomReadyCell.asReadonly();
   /** True from the moment the user pressed "Join" until they leave. */
   readonly inRoom = computed(() => {
     const state = this.session.state();
@@ -69,6 +91,8 @@ export class CallService {
       ),
       this.session.connectionState$.subscribe((state) => {
         if (state === 'joined') this.wasInRoom = true;
+        if (state === 'reconnecting') this.roomReadyCell.set(true);
+        if (state !== 'joining' && state !== 'joined' && state !== 'reconnecting') this.roomReadyCell.set(false);
         // Reconnection gave up or a rebuild failed: back to the join screen, saying why.
         if (state === 'failed' && this.wasInRoom) {
           this.wasInRoom = false;
@@ -76,6 +100,8 @@ export class CallService {
         }
         if (state === 'closed') this.wasInRoom = false;
       }),
+      // The lobby's waiting screen is part of the room screen: at once.
+      this.session.waiting$.subscribe((waiting) => waiting && this.roomReadyCell.set(true)),
       // Denied, removed, or the meeting ended: back to the join screen, saying who and why.
       this.session.expelled$.subscribe((expulsion) => {
         if (!expulsion) return;
@@ -91,14 +117,36 @@ export class CallService {
     inject(DestroyRef).onDestroy(() => subs.forEach((s) => s.unsubscribe()));
   }
 
+  /**
+   * Gets the session ready while the user is on the join screen (token, socket,
+   * room entered, Device and transports), so that "Join" sends only `join`. Silent:
+   * whatever fails here is tried again, and reported, by {@link join}.
+   */
+  async prepare(displayName: string, roomId: string, role?: Role): Promise<void> {
+    if (this.inRoom()) return;
+    try {
+      const token = await this.tokens.token(displayName, roomId, role);
+      if (!this.inRoom()) await this.session.prepare({ token, roomId });
+    } catch {
+      // join() asks again and says why.
+    }
+  }
+
   /** Joins; resolves false (with a notice) when joining failed. */
   async join(request: JoinRequest): Promise<boolean> {
     this.noticesCell.set([]);
+    this.roomReadyCell.set(false);
     this.roomCell.set(request.roomId);
     this.nameCell.set(request.displayName);
     try {
       const token = await this.tokens.token(request.displayName, request.roomId, request.role);
       await this.session.join({ token, roomId: request.roomId, displayName: request.displayName });
+      // Consume first: the room screen and this peer's own capture come once the others' media is set up.
+      const releaseSinks = this.holdVideoSinks();
+      await this.consumersSettled();
+      if (this.inRoom()) this.roomReadyCell.set(true);
+      // The tiles attach the tracks in the render that follows; then the stand-ins go.
+      setTimeout(releaseSinks, VIDEO_SINK_HANDOVER_MS);
     } catch (error) {
       // Left the waiting room, or denied there (the expulsion notice says so): nothing more to tell.
       const quiet = error instanceof ExpelledError || (error instanceof InvalidStateError && !this.inRoom());
@@ -114,6 +162,51 @@ export class CallService {
     if (request.micOn && this.session.state() === 'joined') await this.attempt(() => this.session.enableMic(request.micDeviceId));
     if (request.cameraOn && this.session.state() === 'joined') await this.attempt(() => this.session.enableCamera(request.cameraDeviceId));
     return true;
+  }
+
+  /**
+   * Until the room screen shows, plays every remote video in a detached, muted
+   * element: Chromium decodes a remote video track only once something renders it,
+   * so without a sink the first frame would wait for the room screen. Returns the release.
+   */
+  private holdVideoSinks(): () => void {
+    if (typeof MediaStream === 'undefined' || typeof document === 'undefined') return () => undefined;
+    const sinks = new Map<string, HTMLVideoElement>();
+    const sub = this.session.consumers$.subscribe((consumers) => {
+      for (const c of consumers) {
+        if (c.kind !== 'video' || sinks.has(c.id)) continue;
+        const video = document.createElement('video');
+        video.muted = true;
+        video.playsInline = true;
+        video.srcObject = new MediaStream([c.track]);
+        void video.play().catch(() => undefined);
+        sinks.set(c.id, video);
+      }
+    });
+    return () => {
+      sub.unsubscribe();
+      for (const video of sinks.values()) video.srcObject = null;
+      sinks.clear();
+    };
+  }
+
+  /** Resolves once the consumers offered at the join are set up (see {@link FIRST_CONSUMER_WAIT_MS}). */
+  private consumersSettled(): Promise<void> {
+    if (this.session.remotePeers().length === 0 || !this.session.mediaAvailable()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let quiet = setTimeout(done, this.session.consumers().length ? CONSUMERS_QUIET_MS : FIRST_CONSUMER_WAIT_MS);
+      const cap = setTimeout(done, CONSUMERS_SETTLE_MAX_MS);
+      const sub = this.session.consumers$.pipe(skip(1)).subscribe(() => {
+        clearTimeout(quiet);
+        quiet = setTimeout(done, CONSUMERS_QUIET_MS);
+      });
+      function done(): void {
+        clearTimeout(quiet);
+        clearTimeout(cap);
+        sub.unsubscribe();
+        resolve();
+      }
+    });
   }
 
   async leave(): Promise<void> {

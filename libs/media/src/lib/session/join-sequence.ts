@@ -1,5 +1,5 @@
-import { SignalingError, isRedirectDetails, type DeviceInfo, type JoinParams, type JoinResult } from '@confer/signaling-contracts';
-import type { Device, RtpCapabilities } from 'mediasoup-client/types';
+import { SignalingError, isRedirectDetails, type AuthenticateResult, type DeviceInfo, type JoinParams, type JoinResult } from '@confer/signaling-contracts';
+import type { Device, RtpCapabilities, Transport } from 'mediasoup-client/types';
 import { ConnectionError, InvalidStateError } from '../errors';
 import { Logger } from '../util/logger';
 import { LobbyWait } from './lobby-wait';
@@ -31,6 +31,8 @@ import { SCTP_CAPABILITIES, type TransportManager } from './transport-manager';
  */
 export class JoinSequence {
   private readonly logger = new Logger('JoinSequence');
+  /** What {@link prepare} got ready for the next `run()`: used only on the same session and room. */
+  private prepared: Prepared | null = null;
 
   constructor(
     private readonly context: SessionContext,
@@ -38,13 +40,27 @@ export class JoinSequence {
     private readonly subscriber: Subscriber,
   ) {}
 
-  async run(options: JoinOptions): Promise<void> {
+  /**
+   * Everything before `join`, ahead of time (the join screen): enters the room (not
+   * visible to others until `join`), loads the Device and makes both transports. The
+   * next {@link run} for the same room on the same session then only sends `join`.
+   */
+  prepare(roomId: string): Promise<void> {
+    return this.run({ token: '', roomId, displayName: '' }, true);
+  }
+
+  /** Forgets what {@link prepare} got ready (its transports are closed by the caller). */
+  discardPrepared(): void {
+    this.prepared = null;
+  }
+
+  async run(options: JoinOptions, prepareOnly = false): Promise<void> {
     const { signaling, store } = this.context;
     let redirects = 0;
     let retries = 0;
     for (;;) {
       try {
-        await this.runOnce(options);
+        await this.runOnce(options, prepareOnly);
         store.clusterRetry.set(null);
         return;
       } catch (error) {
@@ -79,16 +95,29 @@ export class JoinSequence {
   }
 
   /** One pass on the current node: capabilities, transports, Device, `join`, local transports. */
-  private async runOnce(options: JoinOptions): Promise<void> {
+  private async runOnce(options: JoinOptions, prepareOnly: boolean): Promise<void> {
     const { signaling, store } = this.context;
     const auth = signaling.session();
     if (!auth) throw new InvalidStateError('not authenticated');
-    this.subscriber.prepare();
+    const prepared = this.prepared;
+    this.prepared = null;
+    // The same session: the one prepared on, or resumed since (the server kept the room entry and transports).
+    const sameSession = prepared !== null && (prepared.session === auth || (auth.resumed && auth.sessionId === prepared.session.sessionId));
+    const ready = !prepareOnly && sameSession && prepared.roomId === options.roomId && this.transports.device === prepared.device ? prepared : null;
+    // Prepared on a session the server no longer has (or for another room): start afresh.
+    if (prepared && !ready) this.transports.close();
+    if (ready) return this.joinPrepared(options, ready);
+    if (!prepareOnly) this.subscriber.prepare();
     const capabilities = store.mediaAvailable.value ? await this.routerCapabilities(options.roomId) : null;
     // Both transports at once, before the Device and `join`: the round trips overlap.
     const recvPending = capabilities && auth.grants.canSubscribe ? this.transports.request('recv') : null;
     const sendPending = capabilities && (auth.grants.canPublish || auth.grants.canPublishData) ? this.transports.request('send') : null;
     const device = capabilities ? await this.transports.loadDevice(capabilities) : null;
+    if (prepareOnly) {
+      const [recv] = await Promise.all([recvPending ? this.transports.create('recv', recvPending) : null, sendPending ? this.transports.create('send', sendPending) : null]);
+      this.prepared = { session: auth, roomId: options.roomId, device, recv };
+      return;
+    }
     await this.enter({
       roomId: options.roomId,
       displayName: options.displayName,
@@ -105,6 +134,21 @@ export class JoinSequence {
     const send = sendPending ? this.transports.create('send', sendPending) : Promise.resolve();
     const [recvResult, sendResult] = await Promise.allSettled([recv, send]);
     for (const result of [recvResult, sendResult]) if (result.status === 'rejected') throw result.reason;
+  }
+
+  /** The room entered, the Device loaded and the transports made ahead: only `join` is left. */
+  private async joinPrepared(options: JoinOptions, ready: Prepared): Promise<void> {
+    this.subscriber.prepare();
+    const { device, recv } = ready;
+    await this.enter({
+      roomId: options.roomId,
+      displayName: options.displayName,
+      device: options.device ?? detectDeviceInfo(device),
+      ...(device ? { rtpCapabilities: device.rtpCapabilities, sctpCapabilities: SCTP_CAPABILITIES } : {}),
+    });
+    if (!device) this.subscriber.detach(new InvalidStateError('media unavailable'));
+    else if (recv) this.subscriber.attach(recv);
+    else this.subscriber.detach(new InvalidStateError('the token does not allow subscribing'));
   }
 
   /** Sends `join` until the answer is not `waiting` (admitted from the lobby, or no lobby). */
@@ -147,6 +191,15 @@ export class JoinSequence {
       return null;
     }
   }
+}
+
+/** What {@link JoinSequence.prepare} made ready, for one session and room. */
+interface Prepared {
+  session: AuthenticateResult;
+  roomId: string;
+  /** Null when the server has no media. */
+  device: Device | null;
+  recv: Transport | null;
 }
 
 /** Redirects followed in a row before giving up (`redirect_loop`). */

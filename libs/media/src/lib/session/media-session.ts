@@ -52,12 +52,15 @@ export class MediaSession {
   private readonly publisher = new Publisher(this.context, this.transports, inject(MEDIA_DEVICES));
   private readonly subscriber = new Subscriber(this.context);
   private readonly moderation = new Moderation(this.context, this.publisher);
+  private readonly joinSequence = new JoinSequence(this.context, this.transports, this.subscriber);
   private readonly coordinator = new RecoveryCoordinator(this.context, {
     publisher: this.publisher,
     subscriber: this.subscriber,
     transports: this.transports,
-    joinSequence: new JoinSequence(this.context, this.transports, this.subscriber),
+    joinSequence: this.joinSequence,
   });
+  /** A {@link prepare} for the next join: its token and room, and whether it got everything ready. */
+  private preparation: { token: string; roomId: string; done: Promise<boolean>; cancelled: boolean } | null = null;
 
   /** Lifecycle state. */
   readonly state = this.store.state.signal;
@@ -141,10 +144,48 @@ export class MediaSession {
   constructor() {
     // A session provided in a component ends with it; the socket closes with its SignalingClient.
     inject(DestroyRef).onDestroy(() => {
+      this.discardPreparation();
       if (this.store.state.value === 'idle' || this.store.state.value === 'closed') return;
       this.coordinator.teardown();
       this.store.state.set('closed');
     });
+  }
+
+  /**
+   * Gets ready to join while the user is still on the join screen: opens the socket,
+   * authenticates, enters the room (others see nothing until `join`), loads the
+   * Device and makes both transports. A later {@link join} with the same token and
+   * room then sends only `join` (and joins at once); with another token or room (or
+   * after another `prepare()`), this preparation is closed and forgotten. Never
+   * rejects: a preparation that fails is simply redone by `join()`. No-op unless
+   * `idle`, `closed` or `failed`. Close it with {@link leave} when the user gives up.
+   */
+  async prepare(options: Pick<JoinOptions, 'token' | 'roomId' | 'tokenProvider'>): Promise<void> {
+    const state = this.store.state.value;
+    if (state !== 'idle' && state !== 'closed' && state !== 'failed') return;
+    if (!options?.token || !options.roomId) throw new TypeError('token and roomId are required');
+    const current = this.preparation;
+    if (current?.token === options.token && current.roomId === options.roomId) {
+      await current.done;
+      return;
+    }
+    this.discardPreparation();
+    const preparation = { token: options.token, roomId: options.roomId, done: Promise.resolve(false), cancelled: false };
+    this.preparation = preparation;
+    preparation.done = (async () => {
+      try {
+        const auth = await this.signaling.connect(options.token, options.tokenProvider ? { tokenProvider: options.tokenProvider } : {});
+        if (preparation.cancelled) return false;
+        this.store.mediaAvailable.set(auth.mediaAvailable);
+        await this.joinSequence.prepare(options.roomId);
+        this.logger.debug(`prepare() | room=${options.roomId} peer=${auth.peerId}`);
+        return !preparation.cancelled;
+      } catch (error) {
+        this.logger.debug(`prepare() failed, join() starts over | ${(error as Error)?.message}`);
+        return false;
+      }
+    })();
+    await preparation.done;
   }
 
   /**
@@ -160,12 +201,21 @@ export class MediaSession {
     const state = this.store.state.value;
     if (state !== 'idle' && state !== 'closed' && state !== 'failed') throw new InvalidStateError(`join() while ${state}`);
     if (!options?.token || !options.roomId || !options.displayName) throw new TypeError('token, roomId and displayName are required');
+    const preparation = this.preparation?.token === options.token && this.preparation.roomId === options.roomId ? this.preparation : null;
+    if (!preparation) this.discardPreparation();
+    this.preparation = null;
     this.store.error.set(null);
     this.store.expelled.set(null);
     this.store.state.set('joining');
     this.coordinator.start(options, [this.publisher.listen(), this.subscriber.listen(), this.moderation.listen()]);
     try {
-      const auth = await this.signaling.connect(options.token, options.tokenProvider ? { tokenProvider: options.tokenProvider } : {});
+      // Prepared on the join screen: the socket is open and only `join` is left.
+      const ready = preparation ? await preparation.done : false;
+      let auth = this.signaling.session();
+      if (!ready || !auth || this.signaling.state() === 'closed') {
+        if (preparation) this.closePrepared();
+        auth = await this.signaling.connect(options.token, options.tokenProvider ? { tokenProvider: options.tokenProvider } : {});
+      }
       this.store.mediaAvailable.set(auth.mediaAvailable);
       await this.coordinator.setUp();
       this.store.state.set('joined');
@@ -188,6 +238,7 @@ export class MediaSession {
 
   /** Leaves the room and closes every producer, consumer, transport and the socket. No-op when not joined. */
   async leave(): Promise<void> {
+    this.discardPreparation();
     const state = this.store.state.value;
     if (state === 'idle' || state === 'closed') return;
     if (this.signaling.state() === 'open') {
@@ -200,6 +251,20 @@ export class MediaSession {
     this.coordinator.teardown();
     this.signaling.close();
     this.store.state.set('closed');
+  }
+
+  /** Forgets a {@link prepare}: its transports and socket are closed. */
+  private discardPreparation(): void {
+    if (!this.preparation) return;
+    this.preparation.cancelled = true;
+    this.preparation = null;
+    this.closePrepared();
+  }
+
+  private closePrepared(): void {
+    this.joinSequence.discardPrepared();
+    this.transports.close();
+    this.signaling.close();
   }
 
   // Every media action below rejects with InvalidStateError outside a room (before
