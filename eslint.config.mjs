@@ -67,17 +67,19 @@ export default [
   },
   // workers → rooms → room-access → media → recording → sessions → moderation → signaling / server-api;
   // peers/ (plain classes) is below rooms; room-settings/ (a room's policy, in the database) is below rooms.
-  apiLayer('workers', ['cluster', 'peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('peers', ['cluster', 'workers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('room-settings', ['cluster', 'workers', 'peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('rooms', ['cluster', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('workers', ['cluster', 'edge', 'peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('peers', ['cluster', 'edge', 'workers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('room-settings', ['cluster', 'edge', 'workers', 'peers', 'rooms', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('rooms', ['cluster', 'edge', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
   // cluster/ (scale-out over Redis) places rooms on nodes; sessions ask it before entering a room.
-  apiLayer('cluster', ['room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('room-access', ['media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('media', ['recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('cluster', ['edge', 'room-access', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('room-access', ['edge', 'media', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('media', ['edge', 'recording', 'sessions', 'moderation', 'signaling', 'server-api']),
   // recording/ taps the rooms' producers and keeps the room's recording policy; moderation, signaling and the server API drive it.
-  apiLayer('recording', ['sessions', 'moderation', 'signaling', 'server-api']),
-  apiLayer('sessions', ['moderation', 'signaling', 'server-api']),
+  apiLayer('recording', ['edge', 'sessions', 'moderation', 'signaling', 'server-api']),
+  apiLayer('sessions', ['edge', 'moderation', 'signaling', 'server-api']),
+  // edge/ (rooms across nodes) mirrors a room to other nodes; signaling routes edge viewers' chat through it.
+  apiLayer('edge', ['moderation', 'signaling', 'server-api']),
   apiLayer('moderation', ['signaling', 'server-api']),
   apiLayer('signaling', ['server-api']),
   {

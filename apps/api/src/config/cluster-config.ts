@@ -21,6 +21,10 @@ export interface ClusterConfig {
   /** A node that has not renewed its entry for this long is dead; its rooms are reassigned. */
   nodeTtlMs: number;
   redirectTokenS: number;
+  /** CLUSTER_PIPE_SRTP: media piped between nodes (remote-pipe.service.ts) is SRTP-encrypted. */
+  pipeSrtp: boolean;
+  /** CLUSTER_EDGE_VIEWERS_AT: peers on a room's node past which new viewers go to edge nodes; 0 = no edge rooms. */
+  edgeViewersAt: number;
 }
 
 /** Builds {@link ClusterConfig}, pushing one message per bad variable into `problems`. */
@@ -44,5 +48,7 @@ export function clusterConfig(vars: EnvironmentVariables, problems: string[]): C
     heartbeatMs: vars.CLUSTER_HEARTBEAT_MS,
     nodeTtlMs: vars.CLUSTER_NODE_TTL_MS,
     redirectTokenS: vars.CLUSTER_REDIRECT_TOKEN_S,
+    pipeSrtp: vars.CLUSTER_PIPE_SRTP,
+    edgeViewersAt: vars.CLUSTER_EDGE_VIEWERS_AT,
   };
 }

@@ -57,6 +57,12 @@ export class Peer {
   /** Role and permissions kept across a media reset, for the re-join into the same room. */
   carried: { roomId: string; role: Role; permissions: Permissions } | null = null;
   closed = false;
+  /**
+   * Cluster edge rooms: the node this peer is really served by, when this Peer
+   * is a stand-in for it (presence, and the producers piped from that node);
+   * null for the peers of this node's own connections.
+   */
+  remote: string | null = null;
   /** Armed while the socket is gone and the session may still be resumed. */
   resumeTimer: NodeJS.Timeout | null = null;
 

@@ -19,6 +19,8 @@ export class Room {
   closed = false;
   /** Why the room is closing, when not simply because it emptied (`ended` by a moderator). */
   endReason: string | null = null;
+  /** Cluster: every broadcast is also handed here (the room's other nodes get it); null on a single node. */
+  onBroadcast: (<M extends keyof ServerNotifications>(method: M, data: ServerNotifications[M]) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -31,7 +33,14 @@ export class Room {
 
   /** Sends a notification to every joined peer except `except`. */
   broadcast<M extends keyof ServerNotifications>(method: M, data: ServerNotifications[M], except?: Peer): void {
-    for (const peer of this.joinedPeers(except)) peer.channel.notify(method, data);
+    for (const peer of this.joinedPeers(except)) if (!peer.remote) peer.channel.notify(method, data);
+    this.onBroadcast?.(method, data);
+  }
+
+  /** Whether a peer of this node's own connections is in the room (stand-ins of other nodes' peers do not count). */
+  hasLocalPeers(): boolean {
+    for (const peer of this.peers.values()) if (!peer.remote) return true;
+    return false;
   }
 
   /** Consumers of this room's peers whose recv transport is on worker `workerIndex`. */

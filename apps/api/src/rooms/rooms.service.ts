@@ -121,7 +121,8 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
     room.peers.delete(peer.id);
     if (wasJoined) {
       room.broadcast('peerLeft', { peerId: peer.id });
-      this.events.emit({ type: 'participant.left', roomId: room.id, peerId: peer.id, subject: peer.identity.subject, reason });
+      // A stand-in's node reports its own peers' events.
+      if (!peer.remote) this.events.emit({ type: 'participant.left', roomId: room.id, peerId: peer.id, subject: peer.identity.subject, reason });
     }
     this.logger.debug({ peer: peer.id, room: room.id }, `exit() | peer=${peer.id} room=${room.id} left=${room.peers.size}`);
     this.closeIfEmpty(room);
@@ -157,7 +158,7 @@ export class RoomsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private closeIfEmpty(room: Room): void {
-    if (room.peers.size > 0 || room.closed) return;
+    if (room.hasLocalPeers() || room.closed) return;
     room.close(this.closeQuietly);
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
     this.settings.closed(room.id);

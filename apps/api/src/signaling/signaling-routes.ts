@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { ClientRequestMethod, ClientRequestParams, ClientRequestResult } from '@confer/signaling-contracts';
+import { SignalingError, type ClientRequestMethod, type ClientRequestParams, type ClientRequestResult } from '@confer/signaling-contracts';
 import { ChatMessageDto } from '../chat/dto/chat-message.dto';
 import { ChatService } from '../chat/chat.service';
+import { EdgeRoomService } from '../edge/edge-room.service';
 import { FileAnswerDto, FileCancelDto, FileChunkDto, FileOfferDto, FileTransferRefDto } from '../files/dto/file.dto';
 import { FilesService } from '../files/files.service';
 import {
@@ -68,6 +69,7 @@ export class SignalingRoutes {
     files: FilesService,
     moderation: ModerationService,
     recording: RecordingControlService,
+    edges: EdgeRoomService,
   ) {
     // Moderation acts happen in the sender's own room, with the sender as the actor.
     const act =
@@ -110,9 +112,16 @@ export class SignalingRoutes {
       getDataProducerStats: { dto: DataProducerRefDto, handle: (peer, p) => data.getDataProducerStats(peer, p) },
       getDataConsumerStats: { dto: DataConsumerRefDto, handle: (peer, p) => data.getDataConsumerStats(peer, p) },
 
-      chatMessage: { dto: ChatMessageDto, handle: (peer, p) => chat.send(peer, p) },
+      // A viewer served by an edge node (rooms across nodes): its room's node takes the message.
+      chatMessage: { dto: ChatMessageDto, handle: (peer, p) => (edges.isEdge(peer.roomId) ? edges.chat(peer, p) : chat.send(peer, p)) },
 
-      fileOffer: { dto: FileOfferDto, handle: (peer, p) => files.offer(peer, p) },
+      fileOffer: {
+        dto: FileOfferDto,
+        handle: (peer, p) => {
+          if (edges.isEdge(peer.roomId)) throw new SignalingError('forbidden', 'file transfers are not available to viewers served by another node of the cluster');
+          return files.offer(peer, p);
+        },
+      },
       fileAnswer: { dto: FileAnswerDto, handle: (peer, p) => files.answer(peer, p) },
       fileChunk: { dto: FileChunkDto, handle: (peer, p) => files.chunk(peer, p) },
       fileComplete: { dto: FileTransferRefDto, handle: (peer, p) => files.complete(peer, p) },

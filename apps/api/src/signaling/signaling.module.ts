@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ChatModule } from '../chat/chat.module';
+import { EdgeModule } from '../edge/edge.module';
 import { FilesModule } from '../files/files.module';
 import { MediaModule } from '../media/media.module';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -12,7 +13,7 @@ import { SignalingGateway } from './signaling.gateway';
 import { SignalingRoutes } from './signaling-routes';
 
 @Module({
-  imports: [SessionsModule, MediaModule, ChatModule, FilesModule, MetricsModule, ModerationModule, RecordingModule],
+  imports: [SessionsModule, MediaModule, ChatModule, FilesModule, MetricsModule, ModerationModule, RecordingModule, EdgeModule],
   providers: [SignalingGateway, SignalingDispatcher, SignalingRoutes, SignalingExceptionFilter],
   exports: [SignalingGateway],
 })
