@@ -54,9 +54,6 @@ export class RoomComponent {
     }
   });
 
-  /** Layers asked for per consumer, so score updates do not repeat the request. */
-  private readonly requestedLayers = new Map<string, number>();
-
   /**
    * The side panels (people, chat, files, moderation) render once the room is joined
    * and the main thread is idle: on the page's one thread, their first render would
@@ -72,16 +69,6 @@ export class RoomComponent {
     });
     inject(DestroyRef).onDestroy(() => idle?.());
 
-    // Smaller tiles need fewer pixels: with many remote cameras ask the SFU for lower simulcast layers.
-    effect(() => {
-      const videos = this.session.consumers().filter((c) => c.source === 'webcam' && c.type === 'simulcast');
-      const spatialLayer = videos.length <= 2 ? 2 : videos.length <= 6 ? 1 : 0;
-      for (const c of videos) {
-        if (this.requestedLayers.get(c.id) === spatialLayer) continue;
-        this.requestedLayers.set(c.id, spatialLayer);
-        void this.session.setConsumerPreferredLayers(c.id, { spatialLayer, temporalLayer: 2 }).catch(() => this.requestedLayers.delete(c.id));
-      }
-    });
   }
 
   protected leave(): Promise<void> {

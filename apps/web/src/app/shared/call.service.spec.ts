@@ -37,6 +37,7 @@ function fakeSession() {
     enableMic: jest.fn(async () => void calls.push('enableMic')),
     enableCamera: jest.fn(async () => void calls.push('enableCamera')),
     leave: jest.fn(async () => state.next('closed')),
+    setConsumerPreferredLayers: jest.fn(async () => undefined),
   };
 }
 
@@ -95,6 +96,23 @@ describe('CallService: the join path', () => {
     await call.join(request);
     expect(Date.now() - started).toBeGreaterThanOrEqual(FIRST_CONSUMER_WAIT_MS - 5);
     expect(call.roomReady()).toBe(true);
+  });
+
+  it('asks for the simulcast layer as soon as a consumer exists, counting the others still to come while joining', async () => {
+    const peer = (id: string) => ({ ...BOB, id }) as RemotePeer;
+    session.remotePeers.set([peer('a'), peer('b'), peer('c')]);
+    const video = (id: string) => ({ ...consumer(id, 'video'), type: 'simulcast' }) as RemoteConsumer;
+    const joined = call.join(request);
+    await new Promise((r) => setTimeout(r, 5));
+    session.consumersSubject.next([video('v1')]);
+    // Three others: layer 1 from the first consumer on (not 2, then 1 once all arrived).
+    expect(session.setConsumerPreferredLayers).toHaveBeenCalledWith('v1', { spatialLayer: 1, temporalLayer: 2 });
+    session.consumersSubject.next([video('v1'), video('v2'), video('v3')]);
+    await joined;
+    expect(session.setConsumerPreferredLayers.mock.calls.map((c) => (c as unknown[])[0])).toEqual(['v1', 'v2', 'v3']);
+    // In the room, the cameras count: two left, so layer 2.
+    session.consumersSubject.next([video('v1'), video('v2')]);
+    expect(session.setConsumerPreferredLayers).toHaveBeenLastCalledWith('v2', { spatialLayer: 2, temporalLayer: 2 });
   });
 
   it('leaves the room screen when the session ends', async () => {

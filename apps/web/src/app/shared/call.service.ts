@@ -8,6 +8,7 @@ import {
   MediaPermissionError,
   MediaSession,
   PermissionDeniedError,
+  type RemoteConsumer,
   RequestTimeoutError,
   SignalingClient,
 } from '@confer/media';
@@ -67,6 +68,8 @@ export class CallService {
   private readonly nameCell = signal<string>('');
   private readonly roomReadyCell = signal(false);
   private nextNotice = 1;
+  /** Simulcast layer asked for per video consumer, so that score updates do not repeat the request. */
+  private readonly requestedLayers = new Map<string, number>();
   private wasInRoom = false;
 
   readonly notices = this.noticesCell.asReadonly();
@@ -100,6 +103,7 @@ export class CallService {
         }
         if (state === 'closed') this.wasInRoom = false;
       }),
+      this.session.consumers$.subscribe((consumers) => this.askLayers(consumers)),
       // The lobby's waiting screen is part of the room screen: at once.
       this.session.waiting$.subscribe((waiting) => waiting && this.roomReadyCell.set(true)),
       // Denied, removed, or the meeting ended: back to the join screen, saying who and why.
@@ -145,6 +149,7 @@ export class CallService {
       const releaseSinks = this.holdVideoSinks();
       await this.consumersSettled();
       if (this.inRoom()) this.roomReadyCell.set(true);
+      this.askLayers(this.session.consumers());
       // The tiles attach the tracks in the render that follows; then the stand-ins go.
       setTimeout(releaseSinks, VIDEO_SINK_HANDOVER_MS);
     } catch (error) {
@@ -162,6 +167,25 @@ export class CallService {
     if (request.micOn && this.session.state() === 'joined') await this.attempt(() => this.session.enableMic(request.micDeviceId));
     if (request.cameraOn && this.session.state() === 'joined') await this.attempt(() => this.session.enableCamera(request.cameraDeviceId));
     return true;
+  }
+
+  /**
+   * Smaller tiles need fewer pixels: with many remote cameras, ask the SFU for lower
+   * simulcast layers (2 for up to two cameras, 1 up to six, else 0). Asked as soon as a
+   * consumer exists — before the SFU resumes it — and while joining the others in the
+   * room count for the cameras still to come, so that the first key frame asked for is
+   * of the layer kept (a later switch waits for another key frame).
+   */
+  private askLayers(consumers: readonly RemoteConsumer[]): void {
+    const videos = consumers.filter((c) => c.source === 'webcam' && c.type === 'simulcast');
+    const count = this.roomReadyCell() ? videos.length : Math.max(videos.length, this.session.remotePeers().length);
+    const spatialLayer = count <= 2 ? 2 : count <= 6 ? 1 : 0;
+    for (const id of this.requestedLayers.keys()) if (!consumers.some((c) => c.id === id)) this.requestedLayers.delete(id);
+    for (const c of videos) {
+      if (this.requestedLayers.get(c.id) === spatialLayer) continue;
+      this.requestedLayers.set(c.id, spatialLayer);
+      void this.session.setConsumerPreferredLayers(c.id, { spatialLayer, temporalLayer: 2 }).catch(() => this.requestedLayers.delete(c.id));
+    }
   }
 
   /**
