@@ -3,6 +3,7 @@ import { NODE_PLACEMENT, type NodePlacement } from '../policies/node-placement';
 import { RoomsService } from '../rooms/rooms.service';
 import { ClusterRedisService } from './cluster-redis.service';
 import { NodeRegistryService } from './node-registry.service';
+import { RoomHomeService } from './room-home.service';
 import { RoomPlacementService } from './room-placement.service';
 
 /**
@@ -20,6 +21,7 @@ export class RoomHandoverService {
     private readonly registry: NodeRegistryService,
     private readonly placement: RoomPlacementService,
     private readonly rooms: RoomsService,
+    private readonly home: RoomHomeService,
     @Inject(NODE_PLACEMENT) private readonly policy: NodePlacement,
   ) {}
 
@@ -32,7 +34,10 @@ export class RoomHandoverService {
       const others = (await this.registry.liveNodes()).filter((n) => n.id !== this.registry.selfId && !n.draining);
       for (const room of this.rooms.all()) {
         const to = this.policy.place(others, { roomId: room.id, selfId: this.registry.selfId });
-        if (to && (await this.placement.handOver(room.id, to))) moved.set(room.id, to);
+        // An edge room's viewers go back to the room's node, which sends them to a live edge.
+        const edgeOwner = this.home.edgeRooms.get(room.id);
+        if (edgeOwner) moved.set(room.id, edgeOwner);
+        else if (to && (await this.placement.handOver(room.id, to))) moved.set(room.id, to);
       }
     } catch (error) {
       this.logger.warn(`hand-over stopped | ${(error as Error).message}`);

@@ -4,6 +4,7 @@ import { ChatService } from '../chat/chat.service';
 import { NodeBusService } from '../cluster/node-bus.service';
 import { NodeRegistryService } from '../cluster/node-registry.service';
 import { EventsService } from '../events/events.service';
+import { ShutdownState } from '../lifecycle/shutdown-state';
 import type { Peer } from '../peers/peer';
 import { RoomAccessService } from '../room-access/room-access.service';
 import { RoomsService } from '../rooms/rooms.service';
@@ -31,6 +32,7 @@ export class EdgeHubService implements OnModuleInit, OnModuleDestroy {
     private readonly access: RoomAccessService,
     private readonly chat: ChatService,
     private readonly events: EventsService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   onModuleInit(): void {
@@ -125,7 +127,8 @@ export class EdgeHubService implements OnModuleInit, OnModuleDestroy {
   }
 
   private roomClosed(roomId: string, reason: string): void {
-    this.sendToEdges(roomId, 'edge.closed', { roomId, reason });
+    // Drained away (SIGTERM hand-over): the room goes on elsewhere, the edges' viewers follow it.
+    this.sendToEdges(roomId, 'edge.closed', { roomId, reason: this.shutdown.draining ? 'moved' : reason });
     this.edges.delete(roomId);
   }
 

@@ -190,12 +190,13 @@ export class EdgeRoomService implements OnModuleInit, OnModuleDestroy {
     if (method === 'removed' || method === 'meetingEnded') this.sessions.exitRoom(peer, method === 'removed' ? 'removed' : 'ended');
   }
 
-  /** The room closed on its node: its viewers here are told the meeting is over. */
+  /** The room closed on its node: its viewers here are told the meeting is over (or, when it moved, start again). */
   private onClosed(data: unknown, from: string): void {
     const d = data as { roomId?: unknown; reason?: unknown };
     const room = this.edgeRoom(d.roomId, from);
     if (!room) return;
     const reason = typeof d.reason === 'string' ? d.reason.slice(0, 200) : 'closed';
+    if (reason === 'moved') return this.resetViewers(room.id, "the room moved to another node (its node is shutting down)");
     for (const peer of [...room.peers.values()]) {
       if (peer.remote) continue;
       // A moderator's end reached each viewer already (edge.notify); an emptied room ends here.
