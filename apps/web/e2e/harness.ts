@@ -153,11 +153,11 @@ export function mediasoupWorkerPids(parentPid: number): number[] {
  * web app; waits for /api/health. Pass the same port and secret to restart it
  * without invalidating the participants' tokens.
  */
-export async function startApi(options: { port?: number; secret?: string; devTokens?: boolean } = {}): Promise<Api & { port: number; secret: string }> {
+export async function startApi(options: { port?: number; secret?: string; devTokens?: boolean; env?: Record<string, string>; logName?: string; healthTimeoutMs?: number } = {}): Promise<Api & { port: number; secret: string }> {
   const port = options.port ?? (await freePort());
   const secret = options.secret ?? randomBytes(24).toString('hex');
   mkdirSync(ARTIFACTS, { recursive: true });
-  const logFile = createWriteStream(path.join(ARTIFACTS, 'api.log'), { flags: 'a' });
+  const logFile = createWriteStream(path.join(ARTIFACTS, options.logName ?? 'api.log'), { flags: 'a' });
   const child: ChildProcess = spawn(process.execPath, [API_MAIN], {
     cwd: ROOT,
     env: {
@@ -178,6 +178,8 @@ export async function startApi(options: { port?: number; secret?: string; devTok
       SHUTDOWN_DRAIN_MS: String(E2E_SHUTDOWN_DRAIN_MS),
       RESUME_GRACE_MS: String(E2E_RESUME_GRACE_MS),
       LOG_LEVEL: process.env['E2E_API_LOG_LEVEL'] ?? 'info',
+      // Extra variables (a cluster node's REDIS_URL, NODE_ID…) win over the defaults above.
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -190,10 +192,10 @@ export async function startApi(options: { port?: number; secret?: string; devTok
     exitCode = code;
   });
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + (options.healthTimeoutMs ?? 20_000);
   let health = null as { mediaAvailable?: boolean; media?: string } | null;
   while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`API exited with code ${exited} (see ${path.join(ARTIFACTS, 'api.log')})`);
+    if (exited !== null) throw new Error(`API exited with code ${exited} (see ${path.join(ARTIFACTS, options.logName ?? 'api.log')})`);
     try {
       const response = await fetch(`${baseUrl}/api/health`);
       if (response.ok) {
@@ -207,7 +209,7 @@ export async function startApi(options: { port?: number; secret?: string; devTok
   }
   if (!health) {
     child.kill('SIGKILL');
-    throw new Error('API did not become healthy in 20 s');
+    throw new Error(`API did not become healthy in ${(options.healthTimeoutMs ?? 20_000) / 1000} s`);
   }
   return {
     port,
