@@ -151,6 +151,8 @@ describeCluster('cluster: three nodes on one Redis', () => {
   it('places a room on one node; a client reaching another node is redirected there with a token only that node accepts, and both see and chat with each other', async () => {
     const first = track(await enter(node('node-a').ws, await token('alice'), 'cx-1', 'Alice'));
     expect(first.redirects).toEqual([]);
+    // Each node names its own URL at authenticate (where a dropped session resumes).
+    expect(first.client.auth?.nodeUrl).toBe(node('node-a').ws);
     const second = track(await enter(node('node-b').ws, await token('bob'), 'cx-1', 'Bob'));
     expect(second.redirects).toHaveLength(1);
     expect(second.redirects[0]).toMatchObject({ nodeId: 'node-a', roomId: 'cx-1', url: node('node-a').ws });

@@ -125,6 +125,7 @@ export class SessionsService implements OnModuleDestroy {
         iceServers: iceServersFor(this.config.media, id),
         mediaAvailable: this.pool.available,
         ...(this.pool.unavailable !== null ? { mediaUnavailableReason: this.pool.unavailable } : {}),
+        ...(this.config.cluster.redisUrl ? { nodeUrl: this.config.cluster.publicUrl } : {}),
       },
     };
   }

@@ -75,6 +75,12 @@ export interface AuthenticateResult {
    * (`NODE_ENV=development`) it also says how to give the server a worker.
    */
   mediaUnavailableReason?: string;
+  /**
+   * Cluster only: this node's own signaling URL (NODE_PUBLIC_URL). A client that
+   * came in through a load balancer resumes a dropped session here, where the
+   * session lives, rather than through the balancer (which may pick another node).
+   */
+  nodeUrl?: string;
 }
 
 export interface GetRouterRtpCapabilitiesParams {
