@@ -19,7 +19,7 @@ export type PreviewState = 'off' | 'starting' | 'waiting' | 'on' | 'failed';
  * Once name and room have stayed unchanged this long, the token is fetched and the
  * session prepared (socket, room entered, Device, transports), so that "Join" sends only `join`.
  */
-export const TOKEN_PREFETCH_MS = 300;
+export const TOKEN_PREFETCH_MS = 150;
 
 /** Name, room, camera/mic preview with device pickers, then "Join". */
 @Component({

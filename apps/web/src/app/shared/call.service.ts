@@ -190,8 +190,8 @@ export class CallService {
 
   /**
    * Until the room screen shows, plays every remote video in a detached, muted
-   * element: Chromium decodes a remote video track only once something renders it,
-   * so without a sink the first frame would wait for the room screen. Returns the release.
+   * element: without a sink, the benchmark's first remote frame was decoded only when
+   * the room screen's tiles appeared (Chromium decodes for the renderers). Returns the release.
    */
   private holdVideoSinks(): () => void {
     if (typeof MediaStream === 'undefined' || typeof document === 'undefined') return () => undefined;
