@@ -287,6 +287,10 @@ describeCluster('cluster: three nodes on one Redis', () => {
     const ownerId = owner.redirects[0]?.nodeId ?? 'node-a';
     expect(other.url).toBe(node(ownerId).ws);
     const survivor = nodes.find((n) => n.id !== ownerId && n.api.child.exitCode === null && n.api.child.signalCode === null) as Node;
+    // A participant removed before the failover stays out after it (the ban is shared through Redis).
+    const spy = track(await enter(node(ownerId).ws, await token('spy', { role: 'participant' }), roomId, 'Spy'));
+    await owner.client.request('removeParticipant', { peerId: 'spy', reason: 'test' });
+    await spy.client.until(() => spy.client.notificationsOf('removed').length === 1, 'spy removed');
     const killedAt = Date.now();
     node(ownerId).api.child.kill('SIGKILL');
     await Promise.all([owner.client.closed, other.client.closed]);
@@ -315,5 +319,9 @@ describeCluster('cluster: three nodes on one Redis', () => {
     expect(failoverMs).toBeLessThan(5000);
     const view = await cluster(survivor.api.url);
     expect(view.nodes.map((n) => n.id)).not.toContain(ownerId);
+    const back = await TestClient.authenticated(survivor.ws, await token('spy', { role: 'participant' }));
+    clients.push(back);
+    const refused = await back.requestError('getRouterRtpCapabilities', { roomId });
+    expect([refused.code, refused.details?.['reason']]).toEqual(['forbidden', 'removed']);
   }, 30_000);
 });

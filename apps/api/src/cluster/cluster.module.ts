@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { RoomsModule } from '../rooms/rooms.module';
+import { ClusterBansService } from './cluster-bans.service';
 import { CLUSTER_PIPE_PROVIDERS } from './cluster-pipes.providers';
 import { ClusterRedisService } from './cluster-redis.service';
 import { NodeRegistryService } from './node-registry.service';
@@ -15,7 +16,7 @@ import { RoomPlacementService } from './room-placement.service';
  */
 @Module({
   imports: [AuthModule, RoomsModule],
-  providers: [ClusterRedisService, NodeRegistryService, RoomPlacementService, RoomHomeService, RoomHandoverService, ...CLUSTER_PIPE_PROVIDERS],
-  exports: [ClusterRedisService, NodeRegistryService, RoomPlacementService, RoomHomeService, RoomHandoverService, ...CLUSTER_PIPE_PROVIDERS],
+  providers: [ClusterBansService, ClusterRedisService, NodeRegistryService, RoomPlacementService, RoomHomeService, RoomHandoverService, ...CLUSTER_PIPE_PROVIDERS],
+  exports: [ClusterBansService, ClusterRedisService, NodeRegistryService, RoomPlacementService, RoomHomeService, RoomHandoverService, ...CLUSTER_PIPE_PROVIDERS],
 })
 export class ClusterModule {}

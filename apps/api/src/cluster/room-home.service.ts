@@ -6,6 +6,7 @@ import { NODE_PLACEMENT, type NodePlacement } from '../policies/node-placement';
 import { RoomSettingsService } from '../room-settings/room-settings.service';
 import type { Peer } from '../peers/peer';
 import { RoomsService } from '../rooms/rooms.service';
+import { ClusterBansService } from './cluster-bans.service';
 import { ClusterRedisService, unavailable } from './cluster-redis.service';
 import { NodeRegistryService } from './node-registry.service';
 import { RoomPlacementService } from './room-placement.service';
@@ -40,6 +41,7 @@ export class RoomHomeService {
     private readonly settings: RoomSettingsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(NODE_PLACEMENT) private readonly policy: NodePlacement,
+    private readonly bans: ClusterBansService,
   ) {}
 
   /**
@@ -48,6 +50,9 @@ export class RoomHomeService {
    */
   async assertHere(peer: Peer, roomId: string): Promise<void> {
     if (!this.redis.enabled) return;
+    // A removal seen by another node (the room's node before a failover) still holds.
+    const bannedMs = await this.bans.remainingMs(roomId, peer.identity.subject);
+    if (bannedMs > 0) throw new SignalingError('forbidden', `removed from room "${roomId}" by a moderator; try again in ${Math.ceil(bannedMs / 1000)} s`, { reason: 'removed' });
     const local = this.rooms.get(roomId);
     if (local) {
       const edgeOwner = this.edgeRooms.get(roomId);

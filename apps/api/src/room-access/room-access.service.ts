@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { isModeratorRole, SignalingError, type LobbyEntry, type Permissions, type SelfState } from '@confer/signaling-contracts';
+import { ClusterBansService } from '../cluster/cluster-bans.service';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
 import type { Peer } from '../peers/peer';
@@ -24,6 +25,7 @@ export class RoomAccessService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly settings: RoomSettingsService,
     private readonly events: EventsService,
+    private readonly clusterBans: ClusterBansService,
   ) {}
 
   /** `forbidden` when the identity was removed from the room recently, or the room is locked (moderators and admitted peers excepted). */
@@ -44,6 +46,8 @@ export class RoomAccessService {
     const now = Date.now();
     for (const [key, until] of this.bans) if (until <= now) this.bans.delete(key);
     if (this.config.portal.removalBanMs > 0) this.bans.set(banKey(roomId, subject), now + this.config.portal.removalBanMs);
+    // Cluster: kept in Redis too, for the room's next node after a failover.
+    this.clusterBans.record(roomId, subject, this.config.portal.removalBanMs);
   }
 
   /** True when `peer` must wait in the lobby before joining `room`. */
