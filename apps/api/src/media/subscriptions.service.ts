@@ -124,14 +124,20 @@ export class SubscriptionsService {
     const rtpCapabilities = this.capsFor(consumerPeer, producer.kind);
     if (!rtpCapabilities || !transport || !room || producer.closed || consumerPeer.closed) return undefined;
     if (consumerPeer.consuming.has(producer.id) || [...consumerPeer.consumers.values()].some((c) => c.producerId === producer.id)) return undefined;
+    // No router.canConsume() per consumer: consume() makes the same check before any worker call
+    // and throws UnsupportedError, and canConsume() clones the capabilities and the producer's
+    // parameters once more (the fan-out's largest CPU cost in the burst profile). Only before a
+    // pipe, which costs worker calls and stays until the producer closes.
+    const workerIndex = transport.appData.workerIndex ?? room.media.workerIndex;
+    if (workerIndex !== room.media.workerIndex && !room.media.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      this.logger.debug(`createConsumer() | cannot consume | peer=${consumerPeer.id} producer=${producer.id}`);
+      return undefined;
+    }
     consumerPeer.consuming.add(producer.id);
     let consumer: Consumer;
     try {
       // A recv transport on another worker's router consumes the producer piped there.
-      await this.pipes.pipeTo(room, 'producer', producer.id, transport.appData.workerIndex ?? room.media.workerIndex);
-      // No router.canConsume() first: consume() makes the same check before any worker call and
-      // throws UnsupportedError, and canConsume() would clone the capabilities and the producer's
-      // parameters once more per consumer (the fan-out's largest CPU cost in the burst profile).
+      await this.pipes.pipeTo(room, 'producer', producer.id, workerIndex);
       consumer = await transport.consume({ producerId: producer.id, rtpCapabilities, paused: true, appData: { ...producer.appData, peerId: producerPeer.id } });
     } catch (error) {
       if ((error as Error).name === 'UnsupportedError') {
