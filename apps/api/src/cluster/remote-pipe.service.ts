@@ -50,6 +50,7 @@ interface PipeEnd extends RemotePipeInfo {
   sourcePaused: boolean;
   /** The peer node's start time when first seen live: a restart with the same NODE_ID is a death too. */
   peerStartedAt?: number;
+  createdAt: number;
 }
 
 /**
@@ -65,8 +66,8 @@ interface PipeEnd extends RemotePipeInfo {
  *
  * Afterwards: the source's pause/resume/close reach the receiver as one-way
  * bus messages; either side closing its end tells the other; a peer node that
- * leaves the registry (or restarts) has its pipes closed here at the next
- * heartbeat. Everything from the bus is validated (remote-pipe.values.ts)
+ * leaves the registry (or restarts) has its pipes closed here within a
+ * heartbeat period. Everything from the bus is validated (remote-pipe.values.ts)
  * before it reaches mediasoup.
  */
 @Injectable()
@@ -78,6 +79,7 @@ export class RemotePipeService implements OnModuleInit, OnModuleDestroy {
   private readonly ends = new Map<string, PipeEnd>();
   private readonly unsubscribe: (() => void)[] = [];
   private sweeping = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -94,11 +96,17 @@ export class RemotePipeService implements OnModuleInit, OnModuleDestroy {
       this.bus.on('pipe.pause', (data, { from }) => this.remotePaused(data, from, true)),
       this.bus.on('pipe.resume', (data, { from }) => this.remotePaused(data, from, false)),
     );
-    if (this.bus.enabled) this.registry.onBeat(() => this.sweep());
+    // Its own timer at the heartbeat's pace rather than the registry's beat listeners: a pipe sweep must not wait on (or be skipped by) another listener.
+    if (this.bus.enabled) {
+      this.sweepTimer = setInterval(() => void this.sweep(), this.config.cluster.heartbeatMs);
+      this.sweepTimer.unref();
+    }
   }
 
   /** Closes every end here and tells the other nodes (best effort); unregisters the bus handlers. */
   async onModuleDestroy(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
     for (const stop of this.unsubscribe.splice(0)) stop();
     const ends = [...this.ends.values()];
     await Promise.all(ends.map((end) => this.closeEnd(end, { tell: true })));
@@ -157,7 +165,7 @@ export class RemotePipeService implements OnModuleInit, OnModuleDestroy {
     if (ownerNodeId === this.bus.selfId) throw new TypeError('pipe(): the owner is this node (use pipeToRouter)');
     const srtp = this.config.cluster.pipeSrtp;
     const transport = await router.createPipeTransport({ listenInfo: this.listenInfo(), enableSrtp: srtp, appData: { remotePipe: true, roomId, producerId, ownerNodeId } });
-    const end: PipeEnd = { pipeId: randomUUID(), role: 'receiver', peerNode: ownerNodeId, roomId, producerId, transportId: transport.id, transport, media: null, closed: false, sourcePaused: false };
+    const end: PipeEnd = { pipeId: randomUUID(), role: 'receiver', peerNode: ownerNodeId, roomId, producerId, transportId: transport.id, transport, media: null, closed: false, sourcePaused: false, createdAt: Date.now() };
     this.track(end);
     try {
       const { localAddress, localPort } = transport.tuple;
@@ -227,7 +235,7 @@ export class RemotePipeService implements OnModuleInit, OnModuleDestroy {
     if (!source || source.closed) throw new SignalingError('not_found', `producer ${p.producerId} is not in room ${p.roomId} on node ${this.bus.selfId}`);
 
     const transport = await router.createPipeTransport({ listenInfo: this.listenInfo(), enableSrtp: srtp, appData: { remotePipe: true, roomId: p.roomId, producerId: p.producerId, receiverNodeId: from } });
-    const end: PipeEnd = { pipeId: p.pipeId, role: 'owner', peerNode: from, roomId: p.roomId, producerId: p.producerId, transportId: transport.id, transport, media: null, closed: false, sourcePaused: false };
+    const end: PipeEnd = { pipeId: p.pipeId, role: 'owner', peerNode: from, roomId: p.roomId, producerId: p.producerId, transportId: transport.id, transport, media: null, closed: false, sourcePaused: false, createdAt: Date.now() };
     this.track(end);
     try {
       await transport.connect({ ip: p.ip, port: p.port, srtpParameters: p.srtpParameters });
@@ -297,13 +305,16 @@ export class RemotePipeService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Every heartbeat: closes the ends whose other node left the registry or restarted. */
+  /** Every CLUSTER_HEARTBEAT_MS: closes the ends whose other node left the registry or restarted. */
   private async sweep(): Promise<void> {
     if (this.ends.size === 0 || this.sweeping) return;
     this.sweeping = true;
     try {
+      const asked = Date.now();
       const live = new Map((await this.registry.liveNodes()).map((n) => [n.id, n.startedAt]));
       for (const end of [...this.ends.values()]) {
+        // Made after the registry was read: its peer was live when the bus checked it.
+        if (end.createdAt >= asked) continue;
         const startedAt = live.get(end.peerNode);
         if (startedAt === undefined) this.closePipesWith(end.peerNode, 'left the registry');
         else if (end.peerStartedAt === undefined) end.peerStartedAt = startedAt;

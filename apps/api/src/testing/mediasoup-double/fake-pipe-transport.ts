@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { NotFoundError } from 'mediasoup/errors';
 import * as ortc from 'mediasoup/ortc';
-import type { AppData, MediaKind, RtpParameters, SctpStreamParameters } from 'mediasoup/types';
+import type { AppData, MediaKind, RtpParameters, SctpStreamParameters, SrtpParameters, TransportListenInfo } from 'mediasoup/types';
 import { FakeConsumer } from './fake-consumer';
 import { FakeDataConsumer } from './fake-data-consumer';
 import { FakeDataProducer } from './fake-data-producer';
@@ -11,17 +13,37 @@ import type { FakeRouterScope } from './fake-router-scope';
 import { FakeTransportBase, nextPort } from './fake-transport';
 
 /**
- * mediasoup's PipeTransport, as `pipeToRouter()` uses it: consume() with
+ * mediasoup's PipeTransport, as `pipeToRouter()` and the cluster's remote pipes
+ * use it: a local tuple (the listen info's announced address, else its IP),
+ * SRTP parameters when `enableSrtp`, connect() once with the remote ip, port
+ * (and its SRTP parameters when enabled), consume() with
  * getPipeConsumerRtpParameters, produce()/produceData() keeping a given id.
  */
 export class FakePipeTransport extends FakeTransportBase {
   protected readonly entityKind = 'pipeTransport';
   protected readonly method = 'TRANSPORT';
-  readonly tuple = { localAddress: '127.0.0.1', localPort: nextPort(), protocol: 'udp' as const };
+  readonly tuple: { localAddress: string; localPort: number; protocol: 'udp'; remoteIp?: string; remotePort?: number };
+  readonly srtpParameters?: SrtpParameters;
 
-  constructor(registry: FakeRegistry, appData: AppData, router: FakeRouterScope) {
+  constructor(registry: FakeRegistry, appData: AppData, router: FakeRouterScope, options: { listenInfo?: TransportListenInfo; enableSrtp?: boolean } = {}) {
     super(registry, appData, router);
+    const info = options.listenInfo;
+    this.tuple = { localAddress: info?.announcedAddress ?? info?.ip ?? '127.0.0.1', localPort: info?.port || nextPort(), protocol: 'udp' };
+    // mediasoup's pipe transports use AEAD_AES_256_GCM (a 44-byte master key and salt).
+    if (options.enableSrtp) this.srtpParameters = { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: randomBytes(44).toString('base64') };
     this.register();
+  }
+
+  /** As the worker: once, an IP and a port, SRTP parameters exactly when SRTP is enabled. */
+  async connect({ ip, port, srtpParameters }: { ip: string; port?: number; srtpParameters?: SrtpParameters }): Promise<void> {
+    this.assertOpen('CONNECT');
+    if (this.tuple.remoteIp !== undefined) throw new Error('connect() already called [method:PIPETRANSPORT_CONNECT]');
+    if (typeof ip !== 'string' || !isIP(ip)) throw new TypeError(`invalid IP '${String(ip)}' [method:PIPETRANSPORT_CONNECT]`);
+    if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) throw new TypeError('missing port [method:PIPETRANSPORT_CONNECT]');
+    if (this.srtpParameters && !srtpParameters) throw new TypeError('missing srtpParameters (SRTP enabled) [method:PIPETRANSPORT_CONNECT]');
+    if (!this.srtpParameters && srtpParameters) throw new TypeError('invalid srtpParameters (SRTP disabled) [method:PIPETRANSPORT_CONNECT]');
+    this.tuple.remoteIp = ip;
+    this.tuple.remotePort = port;
   }
 
   async consume({ producerId }: { producerId: string }): Promise<FakeConsumer> {

@@ -150,9 +150,9 @@ export class FakeRouter extends FakeEntity implements FakeRouterScope {
     return { pipeDataConsumer, pipeDataProducer };
   }
 
-  async createPipeTransport({ appData = {} }: { appData?: AppData } = {}): Promise<FakePipeTransport> {
+  async createPipeTransport({ listenInfo, enableSrtp = false, appData = {} }: { listenInfo?: TransportListenInfo; enableSrtp?: boolean; enableRtx?: boolean; appData?: AppData } = {}): Promise<FakePipeTransport> {
     this.assertOpen('CREATE_PIPETRANSPORT');
-    const transport = new FakePipeTransport(this.registry, appData, this);
+    const transport = new FakePipeTransport(this.registry, appData, this, { listenInfo, enableSrtp });
     this.pipeTransports.add(transport);
     transport.observer.once('close', () => this.pipeTransports.delete(transport));
     return transport;
