@@ -1,4 +1,5 @@
-import { SignalingError, isRedirectDetails, type AuthenticateResult, type DeviceInfo, type JoinParams, type JoinResult } from '@confer/signaling-contracts';
+import { SignalingError, isRedirectDetails, type AuthenticateResult, type DeviceInfo, type JoinParams, type JoinResult, type PeerInfo } from '@confer/signaling-contracts';
+import { map, merge } from 'rxjs';
 import type { Device, RtpCapabilities, Transport } from 'mediasoup-client/types';
 import { ConnectionError, InvalidStateError } from '../errors';
 import { Logger } from '../util/logger';
@@ -156,14 +157,29 @@ export class JoinSequence {
     const { signaling, store } = this.context;
     for (;;) {
       const wait = new LobbyWait(signaling);
+      // Peers who join or leave while `join` is in flight may be told before the answer
+      // (whose list was taken earlier): applied again after it, or the answer would undo them.
+      const meanwhile: ({ joined: PeerInfo } | { left: string })[] = [];
+      const watch = merge(
+        signaling.on('peerJoined').pipe(map((peer) => ({ joined: peer }))),
+        signaling.on('peerLeft').pipe(map(({ peerId }) => ({ left: peerId }))),
+      ).subscribe((event) => meanwhile.push(event));
       let result: JoinResult;
       try {
         result = await this.context.request('join', params);
       } catch (error) {
         wait.dispose();
         throw error;
+      } finally {
+        watch.unsubscribe();
       }
       store.applyJoin(result);
+      if (!result.waiting) {
+        for (const event of meanwhile) {
+          if ('joined' in event) store.peers.update((peers) => [...peers.filter((p) => p.id !== event.joined.id), event.joined]);
+          else store.peers.update((peers) => peers.filter((p) => p.id !== event.left));
+        }
+      }
       if (!result.waiting) {
         wait.dispose();
         return result;

@@ -50,6 +50,15 @@ describe('MediaSession (mediasoup-client FakeHandler)', () => {
     expect(order.slice(0, 5)).toEqual(['authenticate', 'getRouterRtpCapabilities', 'createWebRtcTransport', 'createWebRtcTransport', 'join']);
   });
 
+  it('keeps a peer who joined while its own join was in flight (told before the answer, whose list was taken earlier)', async () => {
+    server.on('join', () => {
+      server.notify('peerJoined', BOB);
+      return { peers: [], ...server.joinAnswer };
+    });
+    await join();
+    expect(session.remotePeers()).toEqual([BOB]);
+  });
+
   it('produces mic and camera (camera with three simulcast encodings); mute pauses on the server', async () => {
     await join();
     await session.enableMic();
