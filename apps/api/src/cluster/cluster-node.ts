@@ -1,21 +1,11 @@
-/** One node of the cluster as the registry holds it (Redis hash `confer:node:<id>`). */
-export interface ClusterNode {
-  id: string;
+import type { NodeLoad } from '../policies/node-placement';
+
+/** One node of the cluster as the registry holds it (Redis hash `confer:node:<id>`): its load as placement sees it, and where it is. */
+export interface ClusterNode extends NodeLoad {
   /** Signaling WebSocket URL clients are redirected to. */
   url: string;
   /** HTTP base URL (health, server API). */
   httpUrl: string;
-  region: string;
-  /** NODE_MAX_PEERS. */
-  maxPeers: number;
-  /** Live load, renewed by every heartbeat. */
-  rooms: number;
-  peers: number;
-  consumers: number;
-  /** Share of one core used by the API process since the previous heartbeat, 0–1 (can exceed 1 on several cores). */
-  cpu: number;
-  /** Draining (SIGTERM): gets no new rooms. */
-  draining: boolean;
   startedAt: number;
   /** Last heartbeat, ms since the epoch (the node's clock). */
   updatedAt: number;
