@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the same throw-away redis-server as the API's cluster e2e
 import { redisAvailability, startRedis, type RedisServer } from '../../api/src/testing/redis-server';
 import { ARTIFACTS, eventually, leaveAll, log, mediasoupWorkerPids, newContext, startApi, type Api, type Participant, type Results } from './harness';
-import { inboundAudioBytes, videoPlaying } from './page-probes';
+import { framesDecoded, inboundAudioBytes, peerListed, videoPlaying } from './page-probes';
 
 export interface ClusterScenarioContext {
   browser: Browser;
@@ -140,6 +140,11 @@ class TestCluster {
     return `http://127.0.0.1:${this.balancer.port}`;
   }
 
+  /** The signaling URL the app uses: through the balancer. */
+  get wsEntry(): string {
+    return `ws://127.0.0.1:${this.balancer.port}/ws`;
+  }
+
   async start(count: number): Promise<void> {
     for (let i = 1; i <= count; i++) rmSync(path.join(ARTIFACTS, `cluster-node-${i}.log`), { force: true });
     this.redis = await startRedis();
@@ -153,8 +158,6 @@ class TestCluster {
         port,
         secret: this.secret,
         logName: `cluster-${id}.log`,
-        // Three nodes and Chromium on two cores that others share: a node may take longer than the harness's 20 s.
-        healthTimeoutMs: 90_000,
         env: {
           REDIS_URL: this.redis.url,
           CLUSTER_SECRET,
@@ -204,9 +207,9 @@ class TestCluster {
     process.kill(node.api.pid, signal);
   }
 
-  /** Waits for the node to exit; returns its exit code (null when killed by a signal). */
+  /** Waits for the node to exit (sends nothing: a second SIGTERM would cut its drain short); its exit code, null when killed by a signal. */
   async exited(node: ClusterNode): Promise<number | null> {
-    const code = await node.api.stop();
+    const code = await node.api.exited;
     node.alive = false;
     await this.reapWorkers(node);
     return code;
@@ -232,7 +235,10 @@ class TestCluster {
 
   async stop(): Promise<void> {
     await this.balancer.close().catch(() => undefined);
-    await Promise.all(this.nodes.map((n) => this.exited(n).catch(() => undefined)));
+    await Promise.all(this.nodes.map(async (n) => {
+      await n.api.stop();
+      await this.exited(n);
+    }));
     await this.redis?.stop();
   }
 }
@@ -245,9 +251,18 @@ const SOCKET_LOG = `
     window.WebSocket = class extends Spied {
       constructor(url, protocols) {
         super(url, protocols);
-        const entry = { url: this.url, at: Date.now(), openAt: null, closeAt: null };
+        const entry = { url: this.url, at: Date.now(), openAt: null, closeAt: null, roster: [] };
         window.__socketLog.push(entry);
         this.addEventListener('open', () => (entry.openAt = Date.now()));
+        // The messages that make the peer list: join answers (peers) and peerJoined / peerLeft, in arrival order.
+        this.addEventListener('message', (event) => {
+          if (typeof event.data !== 'string' || !/"peers":|"peerJoined"|"peerLeft"/.test(event.data)) return;
+          const m = JSON.parse(event.data);
+          const who = (id) => String(id).slice(0, 12);
+          if (m.type === 'response' && m.data && Array.isArray(m.data.peers)) entry.roster.push(Date.now() + ' join answer #' + m.id + ' peers=[' + m.data.peers.map((p) => who(p.id)).join(',') + ']');
+          else if (m.method === 'peerJoined') entry.roster.push(Date.now() + ' peerJoined ' + who(m.data.id));
+          else if (m.method === 'peerLeft') entry.roster.push(Date.now() + ' peerLeft ' + who(m.data.peerId));
+        });
         this.addEventListener('close', () => (entry.closeAt = Date.now()));
       }
     };
@@ -256,18 +271,27 @@ const SOCKET_LOG = `
 
 interface SocketEntry {
   url: string;
+  /** "<Date.now()> join answer #id peers=[…]", "<Date.now()> peerJoined <id>", "<Date.now()> peerLeft <id>". */
+  roster: string[];
   at: number;
   openAt: number | null;
   closeAt: number | null;
 }
 
+function socketLog(page: Page): Promise<SocketEntry[]> {
+  return page.evaluate(() => (window as unknown as { __socketLog: SocketEntry[] }).__socketLog);
+}
+
 /** What the page's sockets did since `since`, in ms after it: "balancer +260 (open +262, closed +270); node-2 +1200 (open +1203)". */
 async function socketTimeline(page: Page, cluster: TestCluster, since: number): Promise<string> {
-  const entries = await page.evaluate(() => (window as unknown as { __socketLog: SocketEntry[] }).__socketLog);
+  const entries = await socketLog(page);
   const ms = (t: number | null): string => (t === null ? '' : `${t - since >= 0 ? '+' : ''}${t - since}`);
   const lines = entries
     .filter((e) => (e.closeAt ?? Infinity) >= since)
-    .map((e) => `${cluster.nodeAt(e.url)} ${ms(e.at)} (open ${ms(e.openAt) || 'never'}${e.closeAt ? `, closed ${ms(e.closeAt)}` : ''})`);
+    .map((e) => {
+      const roster = e.roster.map((line) => line.replace(/^(\d+)/, (t) => ms(Number(t)))).filter((line) => !line.startsWith('-'));
+      return `${cluster.nodeAt(e.url)} ${ms(e.at)} (open ${ms(e.openAt) || 'never'}${e.closeAt ? `, closed ${ms(e.closeAt)}` : ''}${roster.length ? `; ${roster.join(', ')}` : ''})`;
+    });
   return lines.join('; ');
 }
 
@@ -312,6 +336,40 @@ function watchRemoteVideoBack(page: Page): Promise<void> {
   });
 }
 
+/** What a page shows and receives, for a failure message: remote tiles and their video, open connections, inbound RTP. */
+async function mediaState(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const tiles = [...document.querySelectorAll<HTMLElement>('cf-tile:not([data-local="true"])')].map((tile) => {
+      const video = tile.querySelector('video');
+      const track = (video?.srcObject as MediaStream | null)?.getVideoTracks()[0];
+      return `${tile.dataset['peerId']?.slice(0, 12)}/${tile.dataset['source']}: ${video ? `${video.videoWidth}px t=${video.currentTime.toFixed(1)} track ${track ? `${track.id.slice(0, 8)} ${track.readyState}${track.muted ? ' muted' : ''}` : 'none'}` : 'no video'}`;
+    });
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState !== 'closed');
+    const rtp: string[] = [];
+    for (const pc of pcs) {
+      (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number; bytesReceived?: number; packetsReceived?: number }) => {
+        if (s.type === 'inbound-rtp') rtp.push(`${s.kind} ${s.packetsReceived ?? 0} pkts ${s.framesDecoded ?? '-'} frames`);
+      });
+    }
+    const state = document.querySelector('[data-testid="room-screen"]')?.getAttribute('data-state');
+    const listed = [...document.querySelectorAll<HTMLElement>('[data-testid="peer"]')].map((row) => row.dataset['peerId']?.slice(0, 12));
+    return `room ${state}; peer list [${listed.join(', ')}]; remote tiles [${tiles.join('; ')}]; connections [${pcs.map((pc) => `${pc.connectionState}/${pc.iceConnectionState}`).join(', ')}]; inbound [${rtp.join('; ')}]`;
+  });
+}
+
+/** Names the participants who decode the other's video but do not list the other (the peer list lost at the rejoin), for a failure message. */
+async function unlisted(a: Participant, b: Participant): Promise<string> {
+  const lost: string[] = [];
+  for (const [viewer, other] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const id = await localPeerId(other.page);
+    if (!(await peerListed(viewer.page, id)) && (await framesDecoded(viewer.page)) > 0) lost.push(`${viewer.name} decodes ${other.name}'s video but does not list ${other.name}`);
+  }
+  return lost.length ? ` — ${lost.join('; ')} (its join answer came after peerJoined and without that peer; roster in the log above)` : '';
+}
+
 function videoBackAt(page: Page): Promise<number | null> {
   return page.evaluate(() => (window as unknown as { __videoBackAt: number | null }).__videoBackAt);
 }
@@ -354,7 +412,10 @@ export async function runClusterScenarios({ browser, results, mediaSkip }: Clust
       [a, b],
       [b, a],
     ] as const) {
-      await eventually(async () => videoPlaying(viewer.page, await localPeerId(sender.page), 'webcam'), `${viewer.name} does not see ${sender.name}'s video playing`, timeoutMs);
+      await eventually(async () => videoPlaying(viewer.page, await localPeerId(sender.page), 'webcam'), `${viewer.name} does not see ${sender.name}'s video playing`, timeoutMs).catch(async (error: Error) => {
+        log(`  ${viewer.name}: ${await mediaState(viewer.page)}`);
+        throw error;
+      });
       const bytes = await inboundAudioBytes(viewer.page);
       await eventually(async () => (await inboundAudioBytes(viewer.page)) > bytes + 1000, `${viewer.name} receives no audio from ${sender.name}`);
     }
@@ -404,8 +465,8 @@ export async function runClusterScenarios({ browser, results, mediaSkip }: Clust
       const exit = cluster.exited(victim);
       await eventually(async () => (await videoBackAt(a.page)) !== null && (await videoBackAt(b.page)) !== null, 'the remote videos did not play again', 30_000).catch(async (error: Error) => {
         const back = await Promise.all([a, b].map((p) => videoBackAt(p.page)));
-        for (const p of [a, b]) log(`  ${p.name}'s sockets (ms after the kill): ${await socketTimeline(p.page, cluster, killedAt)}`);
-        throw new Error(`${error.message} (Ada ${back[0] ? `${back[0] - killedAt} ms` : 'no video'}, Bo ${back[1] ? `${back[1] - killedAt} ms` : 'no video'} after the kill)`);
+        for (const p of [a, b]) log(`  ${p.name}: ${await mediaState(p.page)}; sockets (ms after the kill): ${await socketTimeline(p.page, cluster, killedAt)}`);
+        throw new Error(`${error.message} (Ada ${back[0] ? `${back[0] - killedAt} ms` : 'no video'}, Bo ${back[1] ? `${back[1] - killedAt} ms` : 'no video'} after the kill)${await unlisted(a, b)}`);
       });
       await exit;
       const back = (await Promise.all([a, b].map((p) => videoBackAt(p.page)))) as number[];
@@ -415,6 +476,9 @@ export async function runClusterScenarios({ browser, results, mediaSkip }: Clust
       for (const p of [a, b]) log(`  ${p.name}'s sockets (ms after the kill): ${await socketTimeline(p.page, cluster, killedAt)}`);
       log(`  balancer WebSocket picks after the kill: ${cluster.balancer.wsPicks.filter((pick) => pick.at >= killedAt).map((pick) => `${cluster.nodeAt(pick.port)} +${pick.at - killedAt}`).join(', ') || 'none'}`);
       if (owner.id === victim.id) throw new Error(`the room is still placed on the killed ${victim.id}`);
+      for (const p of [a, b]) {
+        if (!(await socketLog(p.page)).some((e) => e.at >= killedAt && e.url === cluster.wsEntry && e.openAt !== null)) throw new Error(`${p.name} did not go back through the balancer`);
+      }
       await mediaBothWays(a, b);
       if (failoverMs >= FAILOVER_LIMIT_MS) throw new Error(`failover took ${failoverMs} ms (limit ${FAILOVER_LIMIT_MS} ms)`);
       meeting = { room, a, b };
@@ -431,13 +495,24 @@ export async function runClusterScenarios({ browser, results, mediaSkip }: Clust
       log(`cluster: SIGTERM ${victim.id} (pid ${victim.api.pid})`);
       const code = await cluster.exited(victim);
       if (code !== 0) throw new Error(`${victim.id} exited with ${code} after SIGTERM`);
-      await eventually(async () => (await videoBackAt(a.page)) !== null && (await videoBackAt(b.page)) !== null, 'the remote videos did not play again after the drain', 30_000);
+      await eventually(async () => (await videoBackAt(a.page)) !== null && (await videoBackAt(b.page)) !== null, 'the remote videos did not play again after the drain', 30_000).catch(async (error: Error) => {
+        for (const p of [a, b]) log(`  ${p.name}: video back ${await videoBackAt(p.page)}; ${await mediaState(p.page)}; sockets since the SIGTERM: ${await socketTimeline(p.page, cluster, drainedAt)}`);
+        throw new Error(`${error.message}${await unlisted(a, b)}`);
+      });
       const back = (await Promise.all([a, b].map((p) => videoBackAt(p.page)))) as number[];
       const owner = await cluster.roomNode(room);
       const moved = await Promise.all([a, b].map(async (p) => (await socketUrls(p.page)).includes(owner.wsUrl)));
       for (const p of [a, b]) log(`  ${p.name}'s sockets (ms after the SIGTERM): ${await socketTimeline(p.page, cluster, drainedAt)}`);
       log(`cluster drain: SIGTERM of ${victim.id} → both remote videos playing again on ${owner.id} in ${Math.max(...back) - drainedAt} ms; sockets to ${owner.wsUrl}: Ada ${moved[0]}, Bo ${moved[1]}`);
       if (!moved.every(Boolean)) throw new Error(`not every participant moved to ${owner.id} (${owner.wsUrl}) as serverShutdown.moveTo said`);
+      // A move, not a failover: the socket to the new node is opened before the old one closes, and the balancer is not asked.
+      for (const p of [a, b]) {
+        const since = (await socketLog(p.page)).filter((e) => (e.closeAt ?? Infinity) >= drainedAt);
+        const old = since.find((e) => e.at < drainedAt);
+        const next = since.find((e) => e.at >= drainedAt);
+        if (!old || next?.url !== owner.wsUrl || (old.closeAt !== null && next.at > old.closeAt)) throw new Error(`${p.name} did not move at serverShutdown (its first socket after the SIGTERM: ${next ? cluster.nodeAt(next.url) : 'none'}, created after the old one closed: ${Boolean(old?.closeAt && next && next.at > old.closeAt)})`);
+        if (since.some((e) => e.at >= drainedAt && e.url === cluster.wsEntry)) throw new Error(`${p.name} went back through the balancer instead of moving`);
+      }
       await mediaBothWays(a, b);
     });
   } finally {
