@@ -139,6 +139,19 @@ describe('MediaSession in a cluster (real ws servers on 127.0.0.1)', () => {
     expect(owner.fake.requests('produce')).toHaveLength(1); // resumed: nothing produced again
   });
 
+  it("resumes on the node named at authenticate (nodeUrl) when it came in through the entry without a redirect", async () => {
+    // The entry (a load balancer in production) handed the socket to a node that names itself.
+    entry.fake.on('authenticate', (data: { resumeSessionId?: string }) => ({ ...entry.fake.session(Boolean(data.resumeSessionId)), nodeUrl: owner.url }));
+    await join();
+    await session.enableMic();
+    expect(signaling.serverUrl).toBe(owner.url);
+    entry.fake.socket.drop(1006);
+    await until(() => owner.fake.requests('authenticate').length === 1);
+    expect(owner.fake.requests('authenticate')[0]).toEqual({ token: 'app-token', protocolVersion: 1, resumeSessionId: 'session-1' });
+    await until(() => session.state() === 'joined' && signaling.state() === 'open');
+    expect(entry.fake.requests('authenticate')).toHaveLength(1);
+  });
+
   it('fails over when the owner dies: back to the entry with a fresh token, joins again and republishes mic and camera', async () => {
     entry.fake.on('getRouterRtpCapabilities', () => {
       throw redirectError(redirectTo(owner, 'owner-token'));

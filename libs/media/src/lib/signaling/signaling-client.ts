@@ -338,6 +338,8 @@ export class SignalingClient {
       this.fresh = false;
       this.authenticated = true;
       this.sessionCell.set(session);
+      // Cluster: came in through the entry (a load balancer)? A drop resumes on this node, where the session lives.
+      if (session.nodeUrl && this.url === this.entryUrl && /^wss?:\/\//.test(session.nodeUrl)) this.url = session.nodeUrl;
       this.logger.debug(`authenticated | peer=${session.peerId} resumed=${session.resumed}`);
       const event: ReconnectedEvent = { resumed: session.resumed, session };
       // Requests interrupted by the drop go again at once (same keys: the server runs each
