@@ -196,7 +196,8 @@ export class EdgeRoomService implements OnModuleInit, OnModuleDestroy {
     const room = this.edgeRoom(d.roomId, from);
     if (!room) return;
     const reason = typeof d.reason === 'string' ? d.reason.slice(0, 200) : 'closed';
-    if (reason === 'moved') return this.resetViewers(room.id, "the room moved to another node (its node is shutting down)");
+    // Moved (its node drained) or its media restarted there: the viewers enter again, wherever the room is now.
+    if (reason === 'moved' || reason === 'media_reset') return this.resetViewers(room.id, reason === 'moved' ? 'the room moved to another node (its node is shutting down)' : "the room's media restarted on its node");
     for (const peer of [...room.peers.values()]) {
       if (peer.remote) continue;
       // A moderator's end reached each viewer already (edge.notify); an emptied room ends here.
