@@ -145,4 +145,28 @@ describeEdges('rooms across nodes (%s): viewers on an edge node, producers piped
     hc.socket.close(1000);
     await c2.until(() => c2.notificationsOf('meetingEnded').length === 1, 'edge viewers told the meeting is over', 15_000);
   }, 120_000);
+
+  it('an edge node drained with SIGTERM sends its viewers back to the room node (serverShutdown.moveTo), where they get the media again', async () => {
+    const roomId = `drain-${backend}`;
+    const host = await enter(ws(a), await token('host2', 'host'), roomId, { send: true });
+    clients.push(host.joined.client);
+    const producerId = await produce(host.joined, 'audio');
+    const viewer = await enter(ws(b), await token('v3', 'viewer'), roomId);
+    clients.push(viewer.joined.client);
+    expect(viewer.url).toBe(ws(b));
+    const vc = viewer.joined.client;
+    await vc.until(() => vc.serverRequestsOf('newConsumer').some((o) => o.producerId === producerId), 'consuming on the edge', 15_000);
+    b.child.kill('SIGTERM');
+    await vc.until(() => vc.notificationsOf('serverShutdown').length > 0, 'serverShutdown from the edge', 15_000);
+    const moveTo = vc.notificationsOf('serverShutdown')[0].moveTo;
+    expect(moveTo).toMatchObject({ nodeId: 'edge-a', roomId, url: ws(a) });
+    vc.socket.close(1000);
+    // Only the room node is left: it serves the viewer itself.
+    const moved = await enter(moveTo?.url as string, moveTo?.token as string, roomId);
+    clients.push(moved.joined.client);
+    expect(moved.url).toBe(ws(a));
+    const mc = moved.joined.client;
+    await mc.until(() => mc.serverRequestsOf('newConsumer').some((o) => o.producerId === producerId), 'consuming on the room node', 15_000);
+    expect((await b.exited).code).toBe(0);
+  }, 120_000);
 });
