@@ -10,15 +10,17 @@
  * node bus request against an in-process call and a bare Redis PING. Needs a real
  * worker, ffmpeg, python3 and redis-server.
  *
- *   npm run nx -- run tools:bench-cluster [-- --quick] [--subscribers 200,400] [--window 5] [--pings 500] [--srtp] [--max-input-loss 0.01]
+ *   npm run nx -- run tools:bench-cluster [-- --quick] [--subscribers 200,400] [--window 5] [--pings 500] [--redirects 200] [--signaling-only] [--srtp] [--max-input-loss 0.01]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { Logger, Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import Redis from 'ioredis';
+import { SignJWT } from 'jose';
 import type { Producer, Router, Worker } from 'mediasoup/types';
 /* eslint-disable @nx/enforce-module-boundaries -- the API's own module graph, cluster services and test helpers */
+import { isRedirectDetails } from '@confer/signaling-contracts';
 import { ClusterModule } from '../../apps/api/src/cluster/cluster.module';
 import { CLUSTER_PIPE_PROVIDERS } from '../../apps/api/src/cluster/cluster-pipes.providers';
 import { NodeBusService } from '../../apps/api/src/cluster/node-bus.service';
@@ -34,6 +36,8 @@ import { testPeer } from '../../apps/api/src/testing/test-peers';
 import { MEDIASOUP_API, realMediasoup } from '../../apps/api/src/workers/mediasoup-api';
 import { resolveWorkerBin } from '../../apps/api/src/workers/worker-bin';
 import { WorkerPoolService } from '../../apps/api/src/workers/worker-pool.service';
+import { spawnApi, type ApiProcess } from '../../apps/api/test/support/api-process';
+import { TestClient } from '../../apps/api/test/support/test-client';
 /* eslint-enable @nx/enforce-module-boundaries */
 import { lineChartSvg, machineInfo, percentile, printTable, writeResults, type Row } from './lib/report';
 import { intList, parseArgs, sleep } from './support/args';
@@ -61,6 +65,8 @@ const sampleEvery = Number(args.get('sample-every') ?? 4);
 const windowS = Number(args.get('window') ?? (quick ? 3 : 5));
 const pings = Number(args.get('pings') ?? (quick ? 200 : 1000));
 const srtp = args.has('srtp');
+/** Sessions per path in the redirect phase (0: skip it). */
+const redirects = Number(args.get('redirects') ?? (quick ? 30 : 200));
 const maxLoss = 0.01;
 /** Input loss (ffmpeg → worker A: a starved feeder on a busy box) that stops a lane; forwarding loss is counted net of it. */
 const maxInputLoss = Number(args.get('max-input-loss') ?? 0.01);
@@ -321,6 +327,93 @@ async function latency(bus: NodeBusService, redisUrl: string): Promise<Row[]> {
   }
 }
 
+/**
+ * A client's first request served directly vs after a redirect, through two API
+ * processes (apps/api/test/support/cluster-node.ts, the test double: signaling
+ * only) on the same redis-server. A room is placed on one of them by a first
+ * client; then, per sample, a new session (unique subject): **direct**: connect
+ * to the owner, authenticate, getRouterRtpCapabilities; **redirected**: the same
+ * on the other node, answered `redirect`, then connect to the owner,
+ * authenticate with the redirect's token and ask again. Also a request on an
+ * established session (on the owner, where redirected sessions end up).
+ */
+async function redirectLatency(redisUrl: string): Promise<Row[]> {
+  const jwtSecret = 'bench-cluster-jwt-secret-0123456789';
+  const token = (sub: string): Promise<string> =>
+    new SignJWT({ name: sub, rooms: ['*'], grants: { canPublish: true, canSubscribe: true, canPublishData: true, roomAdmin: false } })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(jwtSecret));
+  const env = (id: string): Record<string, string> => ({
+    SWC_NODE_PROJECT: 'apps/api/tsconfig.serve.json',
+    CLUSTER_TEST_BACKEND: 'fake',
+    JWT_SECRET: jwtSecret,
+    REDIS_URL: redisUrl,
+    CLUSTER_SECRET: SECRET,
+    NODE_ID: id,
+    LOG_LEVEL: 'warn',
+    RESUME_GRACE_MS: '0',
+    MAX_PEERS_PER_ROOM: '100000',
+  });
+  const apis: ApiProcess[] = [];
+  const clients: TestClient[] = [];
+  try {
+    for (const id of ['lat-a', 'lat-b']) apis.push(await spawnApi(['-r', '@swc-node/register', 'apps/api/test/support/cluster-node.ts'], env(id), { readyTimeoutMs: 180_000 }));
+    const ws = apis.map((api) => `ws://127.0.0.1:${api.port}/ws`);
+    await sleep(3000); // both registered, start-up CPU settled
+    const roomId = 'bench-redirect';
+    const holder = await TestClient.authenticated(ws[0], await token('holder'));
+    clients.push(holder);
+    let owner = ws[0];
+    let other = ws[1];
+    try {
+      await holder.request('getRouterRtpCapabilities', { roomId });
+    } catch (error) {
+      const details = (error as { details?: unknown }).details;
+      if (!isRedirectDetails(details)) throw error;
+      [owner, other] = [ws[1], ws[0]];
+      const moved = await TestClient.authenticated(owner, details.token);
+      clients.push(moved);
+      await moved.request('getRouterRtpCapabilities', { roomId });
+    }
+    const direct: number[] = [];
+    const redirected: number[] = [];
+    const established: number[] = [];
+    for (let i = 0; i < redirects; i++) {
+      const [t1, t2] = await Promise.all([token(`d-${i}`), token(`r-${i}`)]);
+      let t0 = performance.now();
+      const d = await TestClient.authenticated(owner, t1);
+      await d.request('getRouterRtpCapabilities', { roomId });
+      direct.push(performance.now() - t0);
+      const s0 = performance.now();
+      await d.request('getRouterRtpCapabilities', { roomId });
+      established.push(performance.now() - s0);
+      d.socket.close(1000);
+      t0 = performance.now();
+      const first = await TestClient.authenticated(other, t2);
+      const error = await first.requestError('getRouterRtpCapabilities', { roomId });
+      first.socket.close(1000);
+      if (error.code !== 'redirect' || !isRedirectDetails(error.details)) throw new Error(`expected a redirect, got ${error.code}: ${error.message}`);
+      const second = await TestClient.authenticated(error.details.url, error.details.token);
+      await second.request('getRouterRtpCapabilities', { roomId });
+      redirected.push(performance.now() - t0);
+      second.socket.close(1000);
+    }
+    const row = (path: string, ms: number[]): Row => ({ path, n: ms.length, 'p50 ms': percentile(ms, 50), 'p95 ms': percentile(ms, 95), 'p99 ms': percentile(ms, 99) });
+    return [
+      row('new session, first request on the owning node (connect + authenticate + request)', direct),
+      row('new session through the other node: redirect, reconnect to the owner, authenticate, request', redirected),
+      row('a request on an established session (on the owning node, where redirected sessions end up)', established),
+    ];
+  } finally {
+    for (const c of clients) c.socket.close(1000);
+    for (const api of apis) if (api.child.exitCode === null) api.child.kill('SIGTERM');
+    await Promise.all(apis.map((api) => Promise.race([api.exited, sleep(8000).then(() => api.child.kill('SIGKILL'))])));
+  }
+}
+
 async function main(): Promise<void> {
   const machine = machineInfo(resolution.path);
   console.log(`cluster broadcast | subscribers=${sweep.join(',')} window=${windowS}s srtp=${srtp}; packets counted on every ${sampleEvery}th subscriber`);
@@ -333,11 +426,17 @@ async function main(): Promise<void> {
   let a: Node | null = null;
   const lanes: Lane[] = [];
   try {
+    const redirected = redirects > 0 ? await redirectLatency(redis.url) : [];
+    if (redirected.length) printTable('Signaling: served directly vs after a redirect (two API processes, test double)', redirected);
     a = await bootNode(redis.url, 'bench-a');
     child = await spawnNodeB(redis.url);
     const bus = a.get(NodeBusService);
     const lat = await latency(bus, redis.url);
-    printTable('Signaling round trip (no redirect: see BENCHMARKS.md)', lat);
+    printTable('Signaling round trip: in-process, Redis, node bus', lat);
+    if (args.has('signaling-only')) {
+      writeResults('cluster-signaling', { benchmark: 'cluster-signaling', machine, settings: { pings, redirects }, latency: lat, redirect: redirected }, lineChartSvg('signaling', 'x', 'ms', []));
+      return;
+    }
     lanes.push(await lane(a, bus, 'one node'), await lane(a, bus, 'two nodes'));
     const setActive = async (active: Lane): Promise<void> => {
       for (const l of lanes) await Promise.all([l.feed.video, l.feed.audio].map((p) => (l === active ? p.resume() : p.pause())));
@@ -380,7 +479,7 @@ async function main(): Promise<void> {
       { name: 'two nodes: worker A', points: two.map((s) => ({ x: s.subscribers, y: s.cpuA })) },
       { name: 'two nodes: worker B', points: two.map((s) => ({ x: s.subscribers, y: s.cpuB })) },
     ]);
-    writeResults('cluster-broadcast', { benchmark: 'cluster-broadcast', machine, settings: { sweep, windowS, sampleEvery, pings, srtp, maxInputLoss }, latency: lat, summary, steps: [...one, ...two] }, svg);
+    writeResults('cluster-broadcast', { benchmark: 'cluster-broadcast', machine, settings: { sweep, windowS, sampleEvery, pings, srtp, maxInputLoss }, latency: lat, redirect: redirected, summary, steps: [...one, ...two] }, svg);
   } finally {
     for (const l of lanes) {
       l.feed.stop();
