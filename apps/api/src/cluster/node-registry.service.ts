@@ -35,12 +35,13 @@ export class NodeRegistryService implements OnApplicationBootstrap, OnModuleDest
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.redis.enabled) return;
+    // Once: a second call would start a second heartbeat that onModuleDestroy never stops.
+    if (!this.redis.enabled || this.timer) return;
     const up = await this.redis.start();
     this.logger.log(`cluster node ${this.selfId} | url=${this.config.cluster.publicUrl} region=${this.config.cluster.region} redis=${up ? 'up' : 'not reachable yet (retrying)'}`);
-    await this.beat();
     this.timer = setInterval(() => void this.beat(), this.config.cluster.heartbeatMs);
     this.timer.unref();
+    await this.beat();
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -118,9 +119,13 @@ export class NodeRegistryService implements OnApplicationBootstrap, OnModuleDest
         .pexpire(nodeKey(self.id), this.config.cluster.nodeTtlMs)
         .zadd(NODES_KEY, self.updatedAt, self.id)
         .exec();
-      for (const run of this.beatListeners) await run();
     } catch (error) {
       this.logger.warn(`heartbeat failed | ${(error as Error).message}`);
+      return;
+    }
+    // Each listener on its own: one that fails does not stop the others.
+    for (const run of this.beatListeners) {
+      await run().catch((error: Error) => this.logger.warn(`heartbeat listener failed | ${error.message}`));
     }
   }
 

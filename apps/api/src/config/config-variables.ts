@@ -72,7 +72,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'CLUSTER_HEARTBEAT_MS', default: '1000', meaning: 'How often a node renews its registry entry and load.' },
   { name: 'CLUSTER_NODE_TTL_MS', default: '3000', meaning: 'A node silent this long is dead: its rooms are placed again on live nodes (at least 2× the heartbeat).' },
   { name: 'CLUSTER_REDIRECT_TOKEN_S', default: '30', meaning: 'Lifetime of the token a redirect carries to the owning node.' },
-  { name: 'CLUSTER_PIPE_SRTP', default: 'false', meaning: 'Encrypt the RTP piped between nodes (PipeTransport SRTP, AES_CM_128_HMAC_SHA1_80). Set it the same on every node; on for nodes that talk over a network you do not trust.' },
+  { name: 'CLUSTER_PIPE_SRTP', default: 'false', meaning: 'Encrypt the RTP piped between nodes (PipeTransport SRTP, AEAD_AES_256_GCM). Set it the same on every node; on for nodes that talk over a network you do not trust.' },
   { name: 'CLUSTER_EDGE_VIEWERS_AT', default: '0', meaning: 'Rooms across nodes for large audiences: once a room has this many peers on its node, new viewers (role `viewer`) are sent to another node, which serves them with the room\'s producers piped from the owner (PipeTransports); viewers reaching another node directly are served there too. 0 = off (every peer is sent to the room\'s node).' },
   { name: 'RECORDING_LISTEN_IP', default: '127.0.0.1', meaning: 'IP the recorder\'s plain transports and ffmpeg use; keep it on loopback (the RTP is unencrypted).' },
 ];
