@@ -3,6 +3,7 @@ import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../database/database';
 import { cursorValue, toPage, type Page, type PageRequest } from '../database/paging';
 import { auditEvents } from '../database/schema';
+import { WriteQueue } from './write-queue';
 
 /** Who acted: a participant (by token subject), a server API key, or the server itself. */
 export interface AuditActor {
@@ -38,16 +39,17 @@ export interface AuditQuery extends PageRequest {
 
 /**
  * The audit trail. `record` never throws to its caller: a database outage is
- * logged (with the entry) and the meeting goes on. Writes are serialized so the
- * trail keeps the order things happened in.
+ * logged and the meeting goes on. Writes are serialized so the trail keeps the
+ * order things happened in, and batched (see WriteQueue).
  */
 @Injectable()
 export class AuditLogService {
   private readonly logger = new Logger(AuditLogService.name);
-  private chain: Promise<void> = Promise.resolve();
+  private readonly queue = new WriteQueue(this.logger);
 
   constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
 
+  /** Queues the entry (rows recorded while the queue is busy are written in one insert); resolves once written. */
   record(entry: AuditEntry): Promise<void> {
     const row = {
       actorKind: entry.actor.kind,
@@ -58,19 +60,12 @@ export class AuditLogService {
       outcome: entry.outcome,
       detail: entry.detail ?? {},
     };
-    this.chain = this.chain.then(async () => {
-      try {
-        await this.database.db.insert(auditEvents).values(row);
-      } catch (error) {
-        this.logger.error(`audit write failed | action=${entry.action} actor=${entry.actor.kind}:${entry.actor.id} outcome=${entry.outcome} | ${(error as Error).message}`);
-      }
-    });
-    return this.chain;
+    return this.queue.insert('audit', row, (rows) => this.database.db.insert(auditEvents).values(rows));
   }
 
   /** Waits for every write queued so far (tests, shutdown). */
   flush(): Promise<void> {
-    return this.chain;
+    return this.queue.flush();
   }
 
   async list(query: AuditQuery): Promise<Page<AuditRecord>> {

@@ -4,6 +4,7 @@ import { and, asc, desc, eq, isNull, lt, type SQL } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../database/database';
 import { cursorValue, toPage, type Page, type PageRequest } from '../database/paging';
 import { meetingParticipants, meetings } from '../database/schema';
+import { WriteQueue } from './write-queue';
 
 export interface MeetingParticipantRecord {
   peerId: string;
@@ -34,13 +35,13 @@ export interface MeetingQuery extends PageRequest {
 /**
  * Meetings (a room from its first peer to its close) and who was in them.
  * Fed by the room's life cycle through {@link HistorySink}; writes are
- * serialized (a join is written after its meeting) and never throw to the
- * meeting: an outage is logged.
+ * serialized (a join is written after its meeting), joins batched (see
+ * WriteQueue), and never throw to the meeting: an outage is logged.
  */
 @Injectable()
 export class MeetingHistoryService {
   private readonly logger = new Logger(MeetingHistoryService.name);
-  private chain: Promise<void> = Promise.resolve();
+  private readonly queue = new WriteQueue(this.logger);
   /** roomId → the meeting in progress. */
   private readonly current = new Map<string, string>();
 
@@ -70,7 +71,8 @@ export class MeetingHistoryService {
   joined(roomId: string, p: { peerId: string; subject: string; displayName: string; role: string }, at: Date): void {
     const meetingId = this.current.get(roomId);
     if (!meetingId) return;
-    this.write('participant.joined', (db) => db.insert(meetingParticipants).values({ meetingId, ...p, joinedAt: at }));
+    const row = { meetingId, ...p, joinedAt: at };
+    void this.queue.insert('participants', row, (rows) => this.database.db.insert(meetingParticipants).values(rows));
   }
 
   left(roomId: string, peerId: string, at: Date, reason: string): void {
@@ -86,7 +88,7 @@ export class MeetingHistoryService {
 
   /** Waits for every write queued so far. */
   flush(): Promise<void> {
-    return this.chain;
+    return this.queue.flush();
   }
 
   async list(query: MeetingQuery): Promise<Page<MeetingRecord>> {
@@ -122,13 +124,7 @@ export class MeetingHistoryService {
   }
 
   private write(what: string, op: (db: DatabaseConnection['db']) => Promise<unknown>): void {
-    this.chain = this.chain.then(async () => {
-      try {
-        await op(this.database.db);
-      } catch (error) {
-        this.logger.error(`meeting history write failed | ${what} | ${(error as Error).message}`);
-      }
-    });
+    void this.queue.run(what, () => op(this.database.db));
   }
 }
 

@@ -1,0 +1,54 @@
+import type { Logger } from '@nestjs/common';
+
+/**
+ * The history's and audit trail's writes, one after the other (the order
+ * things happened in), each after a turn of the event loop, so that a herd of
+ * joins never holds the signaling sockets up while an embedded database runs
+ * query after query on the main thread. Rows inserted while the queue is busy
+ * go into one multi-row insert: 1,000 joins in a second are a few inserts, not
+ * 1,000. A write that fails is logged; it never throws to the meeting.
+ */
+export class WriteQueue {
+  private chain: Promise<void> = Promise.resolve();
+  /** The batch still taking rows, by kind; any other write closes it (what follows stays after it). */
+  private open: { kind: string; rows: unknown[] } | null = null;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Runs `op` after every write queued so far. */
+  run(what: string, op: () => Promise<unknown>): Promise<void> {
+    this.open = null;
+    return this.enqueue(what, op);
+  }
+
+  /** Adds `row` to the open batch of `kind`, or opens one, written by `insert(rows)` when its turn comes. */
+  insert<Row>(kind: string, row: Row, insert: (rows: Row[]) => Promise<unknown>): Promise<void> {
+    if (this.open?.kind === kind) {
+      this.open.rows.push(row);
+      return this.chain;
+    }
+    const batch = { kind, rows: [row] as unknown[] };
+    this.open = batch;
+    return this.enqueue(`${kind} (batch)`, () => {
+      if (this.open === batch) this.open = null;
+      return insert(batch.rows as Row[]);
+    });
+  }
+
+  /** Resolves once every write queued so far is done. */
+  flush(): Promise<void> {
+    return this.chain;
+  }
+
+  private enqueue(what: string, op: () => Promise<unknown>): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      try {
+        await op();
+      } catch (error) {
+        this.logger.error(`history write failed | ${what} | ${(error as Error).message}`);
+      }
+    });
+    return this.chain;
+  }
+}
