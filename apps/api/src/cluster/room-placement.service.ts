@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { NODE_PLACEMENT, type NodePlacement } from '../policies/node-placement';
 import { EventsService } from '../events/events.service';
 import { RoomsService } from '../rooms/rooms.service';
 import { ClusterRedisService, KEY_PREFIX, unavailable } from './cluster-redis.service';
+import { NodeBusService } from './node-bus.service';
 import { NodeRegistryService, NODES_KEY, nodeKey } from './node-registry.service';
 
 export const roomKey = (roomId: string): string => `${KEY_PREFIX}room:${roomId}`;
@@ -39,6 +41,17 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', ARGV[3] .. ARGV[1], ARGV[2])
 return 1`;
 
+/** Deletes a node's entry if it is still silent (PTTL under ARGV[1]): a node found dead by a probe. Answers 1 when deleted. */
+const DECLARE_DEAD = `
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl >= 0 and pttl < tonumber(ARGV[1]) then redis.call('DEL', KEYS[1]) return 1 end
+return 0`;
+
+/** How long a silent owner has to answer the probe. */
+const PROBE_TIMEOUT_MS = 500;
+/** Heartbeats an owner may miss before it is probed. */
+const MISSED_BEATS = 2;
+
 /**
  * Room placement: every room has one owning node, recorded in Redis
  * (`confer:room:<id>` → node id). A room with no live owner is placed by the
@@ -51,6 +64,8 @@ export class RoomPlacementService implements OnModuleInit {
   private readonly logger = new Logger(RoomPlacementService.name);
   /** Local rooms whose claim is known to be in Redis; emptied when Redis comes back (it may have lost them). */
   private readonly confirmed = new Set<string>();
+  /** Probes of silent owners in flight or just answered (one per node for a moment, however many clients ask). */
+  private readonly probes = new Map<string, { at: number; alive: Promise<boolean> }>();
 
   constructor(
     private readonly redis: ClusterRedisService,
@@ -58,6 +73,8 @@ export class RoomPlacementService implements OnModuleInit {
     private readonly rooms: RoomsService,
     private readonly events: EventsService,
     @Inject(NODE_PLACEMENT) private readonly policy: NodePlacement,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly bus: NodeBusService,
   ) {}
 
   onModuleInit(): void {
@@ -72,11 +89,38 @@ export class RoomPlacementService implements OnModuleInit {
     });
   }
 
-  /** The live owner of `roomId`, or null when it has none. */
+  /**
+   * The live owner of `roomId`, or null when it has none. An owner that has
+   * missed two heartbeats (its entry not renewed for 2 × CLUSTER_HEARTBEAT_MS,
+   * timed by Redis, not by clocks) is probed over the node bus; one that does
+   * not answer within 500 ms (a killed node has no subscriber: at once) is
+   * dead now, without waiting for its entry to expire (CLUSTER_NODE_TTL_MS).
+   */
   async ownerOf(roomId: string): Promise<string | null> {
     const owner = await this.redis.client.get(roomKey(roomId));
     if (!owner) return null;
-    return (await this.redis.client.exists(nodeKey(owner))) === 1 ? owner : null;
+    if (owner === this.registry.selfId) return owner;
+    const pttl = await this.redis.client.pttl(nodeKey(owner));
+    if (pttl < 0) return null;
+    const silentMs = this.config.cluster.nodeTtlMs - pttl;
+    if (silentMs > MISSED_BEATS * this.config.cluster.heartbeatMs && !(await this.answers(owner))) {
+      await this.redis.client.eval(DECLARE_DEAD, 1, nodeKey(owner), String(this.config.cluster.nodeTtlMs - MISSED_BEATS * this.config.cluster.heartbeatMs));
+      this.logger.warn(`node ${owner} missed its heartbeat and does not answer: dead (room ${roomId} is placed again)`);
+      return null;
+    }
+    return owner;
+  }
+
+  private answers(nodeId: string): Promise<boolean> {
+    const recent = this.probes.get(nodeId);
+    if (recent && Date.now() - recent.at < 1000) return recent.alive;
+    const alive = this.bus.request(nodeId, 'bus.ping', {}, { timeoutMs: PROBE_TIMEOUT_MS }).then(
+      () => true,
+      () => false,
+    );
+    this.probes.set(nodeId, { at: Date.now(), alive });
+    for (const [id, probe] of this.probes) if (Date.now() - probe.at > 5000) this.probes.delete(id);
+    return alive;
   }
 
   /** The owner of `roomId`, placing the room first when it has no live owner. `cluster_unavailable` when no node can take it. */
