@@ -13,6 +13,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- the same throw-away redis-server as the API's cluster e2e
 import { redisAvailability, startRedis, type RedisServer } from '../../api/src/testing/redis-server';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the same helper as the API's tests
+import { freePort } from '../../api/src/testing/free-port';
 import { ARTIFACTS, eventually, leaveAll, log, mediasoupWorkerPids, newContext, startApi, type Api, type Participant, type Results } from './harness';
 import { framesDecoded, inboundAudioBytes, peerListed, videoPlaying } from './page-probes';
 
@@ -36,17 +38,6 @@ function apiToken(): string {
   const now = Math.floor(Date.now() / 1000);
   const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ iss: API_KEY, iat: now, exp: now + 300 })}`;
   return `${body}.${createHmac('sha256', API_SECRET).update(body).digest('base64url')}`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /**

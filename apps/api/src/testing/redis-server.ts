@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port';
 
 /** A throw-away redis-server on 127.0.0.1 (no persistence), started by a test file and stopped by it. */
 export interface RedisServer {
@@ -30,17 +30,6 @@ export function redisAvailability(): { available: boolean; why?: string } {
   const bin = redisServerBin();
   if (!bin && process.env['CI']) throw new Error('redis-server missing in CI (tools/ensure-redis.sh installs it)');
   return bin ? { available: true } : { available: false, why: 'no redis-server (tools/ensure-redis.sh installs Debian\'s package)' };
-}
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Spawns redis-server on `port` and resolves once it accepts connections. */
@@ -93,7 +82,7 @@ function stopChild(child: ChildProcess): Promise<void> {
  */
 export async function startRedis(bin = redisServerBin()): Promise<RedisServer> {
   if (!bin) throw new Error(redisAvailability().why);
-  const port = await freeTcpPort();
+  const port = await freePort();
   let child = await spawnRedis(bin, port);
   return {
     url: `redis://127.0.0.1:${port}`,
