@@ -10,6 +10,7 @@ export * from './lib/signaling/signaling-client.types';
 export * from './lib/signaling/signaling-client';
 export * from './lib/session/media-session.types';
 export * from './lib/session/media-session';
+export type { DataChannelOptions, LocalDataChannel } from './lib/session/data-channel-publisher';
 export * from './lib/session/media-devices.service';
 export * from './lib/chat/chat.service';
 export * from './lib/files/file-transfer.service';

@@ -17,6 +17,7 @@ import { FileTransferService } from '../files/file-transfer.service';
 import { SignalingClient } from '../signaling/signaling-client';
 import { DEVICE_FACTORY, MEDIA_DEVICES, MEDIA_SESSION_OPTIONS } from '../tokens';
 import { Logger } from '../util/logger';
+import { DataChannelPublisher, type DataChannelOptions, type LocalDataChannel } from './data-channel-publisher';
 import { JoinSequence } from './join-sequence';
 import type { DataMessage, JoinOptions, ModeratorAction, RemoteConsumer } from './media-session.types';
 import { Moderation } from './moderation';
@@ -51,6 +52,7 @@ export class MediaSession {
   private readonly transports = new TransportManager(this.context, inject(DEVICE_FACTORY), inject(MEDIA_SESSION_OPTIONS));
   private readonly publisher = new Publisher(this.context, this.transports, inject(MEDIA_DEVICES));
   private readonly subscriber = new Subscriber(this.context);
+  private readonly dataChannels = new DataChannelPublisher(this.transports);
   private readonly moderation = new Moderation(this.context, this.publisher);
   private readonly joinSequence = new JoinSequence(this.context, this.transports, this.subscriber);
   private readonly coordinator = new RecoveryCoordinator(this.context, {
@@ -248,6 +250,7 @@ export class MediaSession {
         this.logger.debug(`leave request failed (ignored) | ${(error as Error).message}`);
       }
     }
+    this.dataChannels.closeAll();
     this.coordinator.teardown();
     this.signaling.close();
     this.store.state.set('closed');
@@ -269,6 +272,15 @@ export class MediaSession {
 
   // Every media action below rejects with InvalidStateError outside a room (before
   // join, after leave or failure), like mediasoup-client on a closed transport.
+
+  /**
+   * Opens a data channel this peer sends on (SCTP through mediasoup: `produceData`);
+   * the others in the room receive its messages on `dataMessages$`. Reliable and
+   * ordered unless `maxRetransmits` / `maxPacketLifeTime` is given.
+   */
+  openDataChannel(label: string, options?: DataChannelOptions): Promise<LocalDataChannel> {
+    return this.dataChannels.openChannel(label, options);
+  }
 
   /** Starts the microphone (or the given device). No-op when already on. */
   enableMic(deviceId?: string): Promise<void> {
