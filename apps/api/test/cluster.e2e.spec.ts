@@ -211,6 +211,10 @@ describeCluster('cluster: three nodes on one Redis', () => {
       placedOn.add(e.redirects[0].nodeId);
     }
     expect([...placedOn].every((id) => id === 'node-a' || id === 'node-c')).toBe(true);
+    // The token's region claim: a new room prefers the nodes of that region (node-c is "eu").
+    const eu = track(await enter(node('node-a').ws, await token('erik', { region: 'eu' }), 'cx-eu', 'Erik'));
+    expect(eu.redirects.map((r) => r.nodeId)).toEqual(['node-c']);
+    expect(eu.url).toBe(node('node-c').ws);
     const view = await cluster(node('node-c').api.url);
     for (let i = 0; i < 3; i++) expect(view.nodes.filter((n) => n.placedRooms.includes(`cx-spread-${i}`)).map((n) => n.id)).toEqual([expect.stringMatching(/^node-[ac]$/)]);
   });

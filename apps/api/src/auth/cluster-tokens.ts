@@ -13,6 +13,7 @@ interface ClusterClaims {
   rooms: string[];
   grants: Grants;
   role?: Role;
+  region?: string;
   /** The room the redirect was for: the token lets its holder into that room only. */
   room: string;
 }
@@ -28,7 +29,7 @@ export class ClusterTokens {
 
   async sign(identity: Identity, targetNodeId: string, roomId: string): Promise<string> {
     if (!this.cluster.secret) throw new Error('CLUSTER_SECRET is not configured');
-    const claims: ClusterClaims = { name: identity.displayName, rooms: [roomId], grants: identity.grants, room: roomId, ...(identity.role ? { role: identity.role } : {}) };
+    const claims: ClusterClaims = { name: identity.displayName, rooms: [roomId], grants: identity.grants, room: roomId, ...(identity.role ? { role: identity.role } : {}), ...(identity.region ? { region: identity.region } : {}) };
     return new SignJWT({ ...claims })
       .setProtectedHeader({ alg: 'HS256', kid: CLUSTER_TOKEN_KID })
       .setSubject(identity.subject)
@@ -57,6 +58,13 @@ export class ClusterTokens {
     if (!payload.sub || typeof payload.name !== 'string' || typeof payload.room !== 'string' || typeof payload.grants !== 'object' || payload.grants === null) {
       throw new SignalingError('unauthenticated', 'invalid redirect token: missing claims');
     }
-    return { subject: payload.sub, displayName: payload.name, rooms: [payload.room], grants: payload.grants, ...(payload.role ? { role: payload.role } : {}) };
+    return {
+      subject: payload.sub,
+      displayName: payload.name,
+      rooms: [payload.room],
+      grants: payload.grants,
+      ...(payload.role ? { role: payload.role } : {}),
+      ...(typeof payload.region === 'string' ? { region: payload.region } : {}),
+    };
   }
 }

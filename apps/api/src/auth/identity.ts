@@ -9,6 +9,8 @@ export interface Identity {
   grants: Grants;
   /** Role on entering a room; absent: `host` with `grants.roomAdmin`, else `participant` ({@link roleOf}). */
   role?: Role;
+  /** Cluster placement: the region a room this identity opens first prefers (the token's `region` claim). */
+  region?: string;
 }
 
 /** The role an identity enters rooms with. */

@@ -67,7 +67,7 @@ export class RoomHomeService {
     }
     let owner: string;
     try {
-      owner = await this.placement.locate(roomId);
+      owner = await this.placement.locate(roomId, peer.identity.region);
     } catch (error) {
       this.placementFailures++;
       if (error instanceof SignalingError) throw error;

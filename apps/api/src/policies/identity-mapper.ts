@@ -14,7 +14,7 @@ export interface IdentityMapper {
 
 export const IDENTITY_MAPPER = Symbol('IDENTITY_MAPPER');
 
-/** The claims documented in PROTOCOL.md: `sub`, `name`, `rooms`, `grants` (absent grants are false), `role`. */
+/** The claims documented in PROTOCOL.md: `sub`, `name`, `rooms`, `grants` (absent grants are false), `role`, `region`. */
 export class DefaultIdentityMapper implements IdentityMapper {
   map(claims: TokenClaims & Record<string, unknown>): Identity {
     const rooms = Array.isArray(claims.rooms) ? claims.rooms.filter((r): r is string => typeof r === 'string') : [];
@@ -31,6 +31,7 @@ export class DefaultIdentityMapper implements IdentityMapper {
         canBypassLobby: g.canBypassLobby === true,
       },
       role: (ROLES as readonly unknown[]).includes(claims.role) ? (claims.role as Role) : g.roomAdmin === true ? 'host' : 'participant',
+      ...(typeof claims.region === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(claims.region) ? { region: claims.region } : {}),
     };
   }
 }

@@ -24,6 +24,12 @@ export interface TokenClaims {
    * `viewer`. Absent: `host` when `grants.roomAdmin`, else `participant`.
    */
   role?: Role;
+  /**
+   * Cluster placement: the region (a `NODE_REGION` label, 1-64 of `A-Z a-z 0-9 . _ -`)
+   * a room this token opens first should be served in; nodes of that region are
+   * preferred. Ignored on a single server and for rooms already open.
+   */
+  region?: string;
   /** Expiry (seconds since the epoch). */
   exp: number;
   /** Issued at (seconds since the epoch); refused when in the future beyond the allowed clock skew. */
