@@ -1,6 +1,7 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { DATABASE, openDatabase, type DatabaseConnection } from './database';
+import { DatabaseWriters } from './database-writers';
 import { describeTarget } from './database-url';
 
 /**
@@ -19,13 +20,19 @@ import { describeTarget } from './database-url';
         return connection;
       },
     },
+    DatabaseWriters,
   ],
-  exports: [DATABASE],
+  exports: [DATABASE, DatabaseWriters],
 })
 export class DatabaseModule implements OnApplicationShutdown {
-  constructor(@Inject(DATABASE) private readonly connection: DatabaseConnection) {}
+  constructor(
+    @Inject(DATABASE) private readonly connection: DatabaseConnection,
+    private readonly writers: DatabaseWriters,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    // The history's and audit's queued writes first (the last leaves and ends of the meetings).
+    await this.writers.drainAll(3000);
     await this.connection.close().catch(() => undefined);
   }
 }

@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../database/database';
+import { DatabaseWriters } from '../database/database-writers';
 import { cursorValue, toPage, type Page, type PageRequest } from '../database/paging';
 import { auditEvents } from '../database/schema';
 import { WriteQueue } from './write-queue';
@@ -47,7 +48,12 @@ export class AuditLogService {
   private readonly logger = new Logger(AuditLogService.name);
   private readonly queue = new WriteQueue(this.logger);
 
-  constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
+  constructor(
+    @Inject(DATABASE) private readonly database: DatabaseConnection,
+    @Optional() writers?: DatabaseWriters,
+  ) {
+    writers?.register(() => this.queue.drain());
+  }
 
   /** Queues the entry (rows recorded while the queue is busy are written in one insert); resolves once written. */
   record(entry: AuditEntry): Promise<void> {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { and, asc, desc, eq, isNull, lt, type SQL } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../database/database';
+import { DatabaseWriters } from '../database/database-writers';
 import { cursorValue, toPage, type Page, type PageRequest } from '../database/paging';
 import { meetingParticipants, meetings } from '../database/schema';
 import { WriteQueue } from './write-queue';
@@ -45,7 +46,12 @@ export class MeetingHistoryService {
   /** roomId → the meeting in progress. */
   private readonly current = new Map<string, string>();
 
-  constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
+  constructor(
+    @Inject(DATABASE) private readonly database: DatabaseConnection,
+    @Optional() writers?: DatabaseWriters,
+  ) {
+    writers?.register(() => this.queue.drain());
+  }
 
   /** The meeting in progress in `roomId`, if any. */
   meetingOf(roomId: string): string | undefined {

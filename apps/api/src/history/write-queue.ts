@@ -40,6 +40,15 @@ export class WriteQueue {
     return this.chain;
   }
 
+  /** Resolves once the queue is empty, writes queued meanwhile included (shutdown). */
+  async drain(): Promise<void> {
+    for (;;) {
+      const chain = this.chain;
+      await chain;
+      if (chain === this.chain) return;
+    }
+  }
+
   private enqueue(what: string, op: () => Promise<unknown>): Promise<void> {
     this.chain = this.chain.then(async () => {
       await new Promise<void>((resolve) => setImmediate(resolve));
