@@ -66,7 +66,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = [
   { name: 'REDIS_URL', default: '(unset)', meaning: 'Scale-out: `redis://host:6379` shared by every node (node registry, room placement, node-to-node messages). Unset: one node, nothing shared.' },
   { name: 'CLUSTER_SECRET', default: '(unset)', meaning: 'With REDIS_URL: the same secret (at least 32 characters) on every node; signs redirect tokens and node-to-node requests.' },
   { name: 'NODE_ID', default: '(host name + random)', meaning: 'This node\'s id in the cluster (letters, digits, `.`, `_`, `-`).' },
-  { name: 'NODE_PUBLIC_URL', default: 'ws://HOST:PORT/ws', meaning: 'Signaling URL clients are redirected to for rooms on this node (behind a load balancer: this node\'s own address, not the balancer\'s).' },
+  { name: 'NODE_PUBLIC_URL', default: '(ws://HOST:PORT/ws)', meaning: 'Signaling URL clients are redirected to for rooms on this node (behind a load balancer: this node\'s own address, not the balancer\'s).' },
   { name: 'NODE_REGION', default: 'default', meaning: 'Placement label; a room created with a region prefers nodes of that region.' },
   { name: 'NODE_MAX_PEERS', default: '500', meaning: 'Peers this node should carry; new rooms go to other nodes while this one is at or over it.' },
   { name: 'CLUSTER_HEARTBEAT_MS', default: '1000', meaning: 'How often a node renews its registry entry and load.' },
