@@ -22,6 +22,8 @@ export class ClusterRedisService implements OnModuleDestroy {
   private subscriberClient: Redis | null = null;
   private readonly upListeners = new Set<() => void>();
   private wasUp = false;
+  /** Closed at shutdown: no connection is made again (one made then would reconnect forever). */
+  private closed = false;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -44,7 +46,13 @@ export class ClusterRedisService implements OnModuleDestroy {
 
   /** The subscription connection (created on first use). */
   get subscriber(): Redis {
+    if (this.closed) throw unavailable("the cluster's Redis connection is closed (shutting down)");
     if (!this.subscriberClient) this.subscriberClient = this.connect('subscriber');
+    return this.subscriberClient;
+  }
+
+  /** The subscription connection if one is open, without making one (clean-up paths). */
+  get openSubscriber(): Redis | null {
     return this.subscriberClient;
   }
 
@@ -69,6 +77,7 @@ export class ClusterRedisService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.closed = true;
     const clients = [this.commandClient, this.subscriberClient].filter((c): c is Redis => c !== null);
     this.commandClient = null;
     this.subscriberClient = null;
@@ -77,6 +86,7 @@ export class ClusterRedisService implements OnModuleDestroy {
 
   private ensure(): Redis {
     if (!this.enabled) throw new Error('the cluster is not configured (REDIS_URL unset)');
+    if (this.closed) throw unavailable("the cluster's Redis connection is closed (shutting down)");
     if (!this.commandClient) {
       this.commandClient = this.connect('commands');
       this.commandClient.on('ready', () => {

@@ -128,7 +128,9 @@ export class NodeBusService implements OnApplicationBootstrap, OnModuleDestroy {
     this.seen.clear();
     this.liveUntil.clear();
     if (!this.subscribed) return;
-    const subscriber = this.redis.subscriber;
+    // Never a new connection at shutdown (the Redis service may be closed already).
+    const subscriber = this.redis.openSubscriber;
+    if (!subscriber) return;
     subscriber.removeListener('message', this.onMessage);
     if (subscriber.status === 'ready') await subscriber.unsubscribe(this.channel).catch(() => undefined);
   }
