@@ -49,7 +49,8 @@ export class RoomHomeService {
    * room for a viewer); throws `redirect` or `cluster_unavailable` otherwise.
    */
   async assertHere(peer: Peer, roomId: string): Promise<void> {
-    if (!this.redis.enabled) return;
+    // Entered already (getRouterRtpCapabilities before join): this gate was passed then.
+    if (!this.redis.enabled || peer.roomId === roomId) return;
     // A removal seen by another node (the room's node before a failover) still holds.
     const bannedMs = await this.bans.remainingMs(roomId, peer.identity.subject);
     if (bannedMs > 0) throw new SignalingError('forbidden', `removed from room "${roomId}" by a moderator; try again in ${Math.ceil(bannedMs / 1000)} s`, { reason: 'removed' });
