@@ -52,6 +52,14 @@ for (const file of walkAll(path.join(root, migrations))) {
   copyFileSync(file, target);
 }
 
+// Plain JavaScript files run as they are (the embedded database's worker thread): copied too.
+for (const file of walkAll(path.join(root, 'apps/api/src'))) {
+  if (!file.endsWith('.cjs') || file.split(path.sep).includes('testing')) continue;
+  const target = path.join(out, path.relative(root, file));
+  mkdirSync(path.dirname(target), { recursive: true });
+  copyFileSync(file, target);
+}
+
 function* walkAll(dir) {
   for (const name of readdirSync(dir)) {
     const full = path.join(dir, name);

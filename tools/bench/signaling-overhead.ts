@@ -13,6 +13,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SignJWT } from 'jose';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- tools (scope:tools) speaks the shared protocol; the root lint config has no scope:tools constraint
 import type { RtpCapabilities } from '@confer/signaling-contracts';
@@ -24,7 +25,7 @@ import { lineChartSvg, machineInfo, percentile, printTable, writeResults, type R
 import { intList, parseArgs, sleep } from './support/args';
 import { BenchPeer, type Sample } from './support/bench-peer';
 import { childPids, cpuPercent, sampleProc, type ProcSample } from './support/proc';
-import { startServer } from './support/server-process';
+import { startServer, type LoopStats } from './support/server-process';
 
 const SECRET = 'bench-secret-0123456789abcdef';
 const DTLS = {
@@ -64,6 +65,10 @@ interface RunResult {
   perMethod: Record<string, { n: number; p50: number; p95: number; p99: number }>;
   serverRssMiB: number;
   serverCpuPct: number;
+  /** The server's event-loop delay and GC pauses while measured: where a tail comes from. */
+  serverLoop: LoopStats;
+  /** The load generator's own event-loop delay (its timestamps wait for it too). */
+  clientLoopDelay: { p99Ms: number; maxMs: number };
   workerRssMiB: number;
   workerCpuPct: number;
   idleKiBPerPeer: number;
@@ -178,8 +183,11 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
     let w0 = sumSamples(workers);
     let c0 = process.cpuUsage();
     let w = performance.now();
+    const clientLoop = monitorEventLoopDelay({ resolution: 1 });
     const begin = setTimeout(() => {
       recording = true;
+      server.markLoop();
+      clientLoop.enable();
       s0 = sampleProc(server.pid);
       w0 = sumSamples(workers);
       c0 = process.cpuUsage();
@@ -201,6 +209,8 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
     );
     clearTimeout(begin);
     recording = false;
+    clientLoop.disable();
+    const serverLoop = await server.readLoop();
     const wall = (performance.now() - w) / 1000;
     const c1 = process.cpuUsage(c0);
     const s1 = sampleProc(server.pid);
@@ -232,6 +242,8 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
       connectSeconds,
       clientCpuPct: ((c1.user + c1.system) / 1e6 / wall) * 100,
       load1: os.loadavg()[0],
+      serverLoop,
+      clientLoopDelay: { p99Ms: clientLoop.percentile(99) / 1e6, maxMs: clientLoop.max / 1e6 },
     };
   } finally {
     await server.stop();
@@ -249,6 +261,10 @@ async function main(): Promise<void> {
       const r = await run(backend, n);
       results.push(r);
       console.log(`  ${backend} N=${n}: ${r.requests} requests, p95 ${r.p95.toFixed(1)} ms, server CPU ${r.serverCpuPct.toFixed(0)}%`);
+      const l = r.serverLoop;
+      console.log(
+        `    server loop delay p99 ${l.delayP99Ms.toFixed(1)} / max ${l.delayMaxMs.toFixed(1)} ms; GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms, p99 ${l.gcP99Ms.toFixed(1)} / max ${l.gcMaxMs.toFixed(1)} ms; client loop delay p99 ${r.clientLoopDelay.p99Ms.toFixed(1)} / max ${r.clientLoopDelay.maxMs.toFixed(1)} ms`,
+      );
     }
   }
   const rows: Row[] = results.map((r) => ({

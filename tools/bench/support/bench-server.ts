@@ -7,6 +7,7 @@
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 /* eslint-disable @nx/enforce-module-boundaries -- a benchmark boots the API's own code in a child process */
 import { createAppWith } from '../../../apps/api/src/testing/create-app-with';
 import { loadConfig } from '../../../apps/api/src/config/app-config';
@@ -29,14 +30,47 @@ async function main(): Promise<void> {
   const stop = (): void => {
     void app.close().finally(() => process.exit(0));
   };
+  const loop = loopStats();
   // `gc` on stdin: collect garbage (the child runs with --expose-gc) so RSS samples are comparable.
+  // `mark`: start the event-loop and GC statistics afresh; `loop`: print them (`LOOP {json}`).
   process.stdin.on('data', (d: Buffer) => {
-    if (d.toString().includes('gc')) (globalThis as { gc?: () => void }).gc?.();
+    const text = d.toString();
+    if (text.includes('gc')) (globalThis as { gc?: () => void }).gc?.();
+    if (text.includes('mark')) loop.reset();
+    if (text.includes('loop')) process.stdout.write(`LOOP ${JSON.stringify(loop.read())}\n`);
   });
   process.stdin.on('end', stop);
   process.stdin.on('close', stop);
   process.stdin.resume();
   process.on('SIGTERM', stop);
+}
+
+/** The main thread's event-loop delay and the GC pauses since the last reset: where a signaling tail comes from. */
+function loopStats(): { reset(): void; read(): Record<string, number> } {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  let pauses: number[] = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) pauses.push(entry.duration);
+  }).observe({ entryTypes: ['gc'] });
+  return {
+    reset: () => {
+      delay.reset();
+      pauses = [];
+    },
+    read: () => {
+      const sorted = [...pauses].sort((a, b) => a - b);
+      return {
+        delayP50Ms: delay.percentile(50) / 1e6,
+        delayP99Ms: delay.percentile(99) / 1e6,
+        delayMaxMs: delay.max / 1e6,
+        gcCount: sorted.length,
+        gcTotalMs: sorted.reduce((a, b) => a + b, 0),
+        gcP99Ms: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : 0,
+        gcMaxMs: sorted.at(-1) ?? 0,
+      };
+    },
+  };
 }
 
 main().catch((error: unknown) => {

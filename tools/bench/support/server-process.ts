@@ -11,6 +11,21 @@ export interface ServerProcess {
   stop(): Promise<void>;
   /** Asks the server to collect garbage, then waits a moment. */
   gc(): Promise<void>;
+  /** Starts the server's event-loop delay and GC pause statistics afresh. */
+  markLoop(): void;
+  /** The server's event-loop delay and GC pauses since `markLoop()`. */
+  readLoop(): Promise<LoopStats>;
+}
+
+/** The server's main thread over a measurement (bench-server.ts): event-loop delay and GC pauses, ms. */
+export interface LoopStats {
+  delayP50Ms: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+  gcCount: number;
+  gcTotalMs: number;
+  gcP99Ms: number;
+  gcMaxMs: number;
 }
 
 /** Starts the API with `env` on top of the benchmark defaults; rejects after `timeoutMs`. */
@@ -56,7 +71,26 @@ export function startServer(backend: 'fake' | 'real', env: Record<string, string
           child.stdin?.write('gc\n');
           await new Promise((r) => setTimeout(r, 300));
         };
-        resolve({ pid: child.pid, port: Number(m[1]), child, stop, gc });
+        const markLoop = (): void => void child.stdin?.write('mark\n');
+        const readLoop = (): Promise<LoopStats> =>
+          new Promise((resolveLoop, rejectLoop) => {
+            let line = '';
+            const timeout = setTimeout(() => {
+              child.stdout?.off('data', onData);
+              rejectLoop(new Error('the server did not print its loop statistics'));
+            }, 5000);
+            const onData = (chunk: Buffer): void => {
+              line += chunk.toString();
+              const found = /LOOP (\{.*\})\n/.exec(line);
+              if (!found) return;
+              clearTimeout(timeout);
+              child.stdout?.off('data', onData);
+              resolveLoop(JSON.parse(found[1]) as LoopStats);
+            };
+            child.stdout?.on('data', onData);
+            child.stdin?.write('loop\n');
+          });
+        resolve({ pid: child.pid, port: Number(m[1]), child, stop, gc, markLoop, readLoop });
       }
     });
     child.once('exit', (code) => {

@@ -1,13 +1,12 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { Pool } from 'pg';
 import type { DatabaseTarget } from './database-url';
+import { dumpMigrated, PGliteThreadClient } from './embedded/pglite-thread-client';
 import { schema } from './schema';
 
 /** Drizzle over either driver: the queries are the same SQL dialect (PostgreSQL) on both. */
@@ -25,23 +24,14 @@ export const DATABASE = Symbol('DATABASE');
 /** The SQL migrations, applied in order at start-up (drizzle records them in `drizzle.__drizzle_migrations`). */
 export const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
 
-let template: Promise<Blob> | null = null;
+let template: Promise<Uint8Array> | null = null;
 
 /**
- * An initialised and migrated in-memory cluster, taken once per process: a
- * fresh PGlite runs initdb (seconds on a busy machine), a copy of this loads
- * in a fraction of that. Every `memory:` database starts from its own copy.
+ * An initialised and migrated in-memory cluster, taken once per process:
+ * every `memory:` database starts from its own copy.
  */
-function memoryTemplate(): Promise<Blob> {
-  template ??= (async () => {
-    const seed = new PGlite();
-    try {
-      await migratePglite(drizzlePglite(seed, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
-      return (await seed.dumpDataDir('none')) as Blob;
-    } finally {
-      await seed.close();
-    }
-  })();
+function memoryTemplate(): Promise<Uint8Array> {
+  template ??= dumpMigrated(MIGRATIONS_FOLDER);
   template.catch(() => (template = null));
   return template;
 }
@@ -61,14 +51,14 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseConn
       throw error;
     }
   }
-  if (target.dir) mkdirSync(target.dir, { recursive: true });
-  const client = target.dir ? new PGlite(target.dir) : new PGlite({ loadDataDir: await memoryTemplate() });
-  try {
-    const db = drizzlePglite(client, { schema });
-    await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
-    return { db: db as unknown as ConferDb, target, close: () => client.close() };
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    throw error;
-  }
+  // The embedded PGlite runs on a thread of its own: its queries are synchronous WASM and would
+  // otherwise hold the signaling up (see embedded/pglite-thread.cjs).
+  const client = await PGliteThreadClient.open({
+    dir: target.dir,
+    template: target.dir ? null : await memoryTemplate(),
+    migrationsFolder: MIGRATIONS_FOLDER,
+  });
+  // drizzle's PGlite driver uses `query()` and `transaction()` only, which the thread client provides.
+  const db = drizzlePglite(client as unknown as PGlite, { schema });
+  return { db: db as unknown as ConferDb, target, close: () => client.close() };
 }

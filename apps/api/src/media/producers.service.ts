@@ -34,7 +34,7 @@ export class ProducersService {
     if (transport.appData.direction !== 'send') throw new SignalingError('invalid_state', `transport ${transport.id} is not a send transport`);
     const max = this.config.limits.maxProducersPerPeer;
     if (peer.producers.size >= max) throw new SignalingError('limit_exceeded', `at most ${max} producers per peer`);
-    checkRtpParameters(params.rtpParameters, media.router.rtpCapabilities);
+    checkRtpParameters(params.rtpParameters, media.rtpCapabilities);
 
     // SSRC / MID / RID collisions on this transport are refused here, as the worker would.
     const listeners = transport.appData.listeners as TransportListeners;

@@ -36,7 +36,7 @@ export class RoomRoutersService {
     try {
       const activeSpeakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
       this.logger.debug(`createRoomMedia() | room=${roomId} worker=${entry.index} router=${router.id}`);
-      return { router, activeSpeakerObserver, webRtcServer: entry.webRtcServer, workerIndex: entry.index };
+      return { router, activeSpeakerObserver, rtpCapabilities: router.rtpCapabilities, webRtcServer: entry.webRtcServer, workerIndex: entry.index };
     } catch (error) {
       this.health.closeQuietly(router);
       throw error;

@@ -179,7 +179,7 @@ export class SessionsService implements OnModuleDestroy {
     await this.home.assertHere(peer, roomId);
     const room = await this.rooms.enter(peer, roomId);
     if (!room.media) throw new SignalingError('media_unavailable', this.pool.unavailable ?? 'this room has no media');
-    return { rtpCapabilities: room.media.router.rtpCapabilities };
+    return { rtpCapabilities: room.media.rtpCapabilities };
   }
 
   leave(peer: Peer): Empty {
