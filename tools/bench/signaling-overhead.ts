@@ -62,7 +62,8 @@ interface RunResult {
   p50: number;
   p95: number;
   p99: number;
-  perMethod: Record<string, { n: number; p50: number; p95: number; p99: number }>;
+  /** Client-side round trips per method; `serverOver10ms`: share (%) the server itself took over 10 ms to answer (its /metrics histogram). */
+  perMethod: Record<string, { n: number; p50: number; p95: number; p99: number; serverOver10ms?: number }>;
   serverRssMiB: number;
   serverCpuPct: number;
   /** The server's event-loop delay and GC pauses while measured: where a tail comes from. */
@@ -221,7 +222,10 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
     const perMethod: RunResult['perMethod'] = {};
     for (const method of new Set(samples.map((s) => s.method))) {
       const ms = samples.filter((s) => s.ok && s.method === method).map((s) => s.ms);
-      perMethod[method] = { n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99) };
+      const count = (le: string): number => serverLoop.requestBuckets[`${method}|${le}`] ?? 0;
+      const answered = count('+Inf');
+      const serverOver10ms = answered > 0 ? ((answered - count('0.01')) / answered) * 100 : undefined;
+      perMethod[method] = { n: ms.length, p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99), serverOver10ms };
     }
     return {
       backend,
@@ -263,7 +267,7 @@ async function main(): Promise<void> {
       console.log(`  ${backend} N=${n}: ${r.requests} requests, p95 ${r.p95.toFixed(1)} ms, server CPU ${r.serverCpuPct.toFixed(0)}%`);
       const l = r.serverLoop;
       console.log(
-        `    server loop delay p99 ${l.delayP99Ms.toFixed(1)} / max ${l.delayMaxMs.toFixed(1)} ms; GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms, p99 ${l.gcP99Ms.toFixed(1)} / max ${l.gcMaxMs.toFixed(1)} ms; client loop delay p99 ${r.clientLoopDelay.p99Ms.toFixed(1)} / max ${r.clientLoopDelay.maxMs.toFixed(1)} ms`,
+        `    server loop delay p99 ${l.delayP99Ms.toFixed(1)} / max ${l.delayMaxMs.toFixed(1)} ms; GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms, p99 ${l.gcP99Ms.toFixed(1)} / max ${l.gcMaxMs.toFixed(1)} ms; heap ${l.heapUsedMiB.toFixed(0)} MiB; client loop delay p99 ${r.clientLoopDelay.p99Ms.toFixed(1)} / max ${r.clientLoopDelay.maxMs.toFixed(1)} ms`,
       );
     }
   }

@@ -14,6 +14,7 @@ import { loadConfig } from '../../../apps/api/src/config/app-config';
 import { realMediasoup } from '../../../apps/api/src/workers/mediasoup-api';
 import { FakeMediasoup, fakeMediasoupSource } from '../../../apps/api/src/testing/mediasoup-double';
 import { HistorySink } from '../../../apps/api/src/history/history-sink';
+import { MetricsService } from '../../../apps/api/src/metrics/metrics.service';
 /* eslint-enable @nx/enforce-module-boundaries */
 
 async function main(): Promise<void> {
@@ -30,14 +31,14 @@ async function main(): Promise<void> {
   const stop = (): void => {
     void app.close().finally(() => process.exit(0));
   };
-  const loop = loopStats();
+  const loop = loopStats(app.get(MetricsService));
   // `gc` on stdin: collect garbage (the child runs with --expose-gc) so RSS samples are comparable.
   // `mark`: start the event-loop and GC statistics afresh; `loop`: print them (`LOOP {json}`).
   process.stdin.on('data', (d: Buffer) => {
     const text = d.toString();
     if (text.includes('gc')) (globalThis as { gc?: () => void }).gc?.();
     if (text.includes('mark')) loop.reset();
-    if (text.includes('loop')) process.stdout.write(`LOOP ${JSON.stringify(loop.read())}\n`);
+    if (text.includes('loop')) void loop.read().then((stats) => process.stdout.write(`LOOP ${JSON.stringify(stats)}\n`));
   });
   process.stdin.on('end', stop);
   process.stdin.on('close', stop);
@@ -46,7 +47,18 @@ async function main(): Promise<void> {
 }
 
 /** The main thread's event-loop delay and the GC pauses since the last reset: where a signaling tail comes from. */
-function loopStats(): { reset(): void; read(): Record<string, number> } {
+function loopStats(metrics: MetricsService): { reset(): void; read(): Promise<Record<string, unknown>> } {
+  // The request-duration histogram read in-process: a /metrics scrape would also collect the
+  // default metrics (a readdir of /proc/self/fd over 1000 sockets), a stall of its own.
+  const durations = async (): Promise<Map<string, number>> => {
+    const metric = await metrics.registry.getSingleMetric('confer_signaling_request_seconds')?.get();
+    const counts = new Map<string, number>();
+    for (const v of metric?.values ?? []) {
+      if ((v as { metricName?: string }).metricName?.endsWith('_bucket')) counts.set(`${String(v.labels['method'])}|${String(v.labels['le'])}`, v.value);
+    }
+    return counts;
+  };
+  let durationsAtMark: Promise<Map<string, number>> = durations();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   let pauses: number[] = [];
@@ -57,8 +69,12 @@ function loopStats(): { reset(): void; read(): Record<string, number> } {
     reset: () => {
       delay.reset();
       pauses = [];
+      durationsAtMark = durations();
     },
-    read: () => {
+    read: async () => {
+      const [before, after] = [await durationsAtMark, await durations()];
+      const requestBuckets: Record<string, number> = {};
+      for (const [key, count] of after) requestBuckets[key] = count - (before.get(key) ?? 0);
       const sorted = [...pauses].sort((a, b) => a - b);
       return {
         delayP50Ms: delay.percentile(50) / 1e6,
@@ -68,6 +84,8 @@ function loopStats(): { reset(): void; read(): Record<string, number> } {
         gcTotalMs: sorted.reduce((a, b) => a + b, 0),
         gcP99Ms: sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : 0,
         gcMaxMs: sorted.at(-1) ?? 0,
+        heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20,
+        requestBuckets,
       };
     },
   };

@@ -26,6 +26,9 @@ export interface LoopStats {
   gcTotalMs: number;
   gcP99Ms: number;
   gcMaxMs: number;
+  heapUsedMiB: number;
+  /** The server's own request-duration histogram over the measurement: count by `method|le` (seconds). */
+  requestBuckets: Record<string, number>;
 }
 
 /** Starts the API with `env` on top of the benchmark defaults; rejects after `timeoutMs`. */
