@@ -16,6 +16,7 @@ import { runClusterScenarios } from './cluster-scenarios';
 import { runModerationScenarios } from './moderation-scenarios';
 import { runRecordingScenarios } from './recording-scenarios';
 import { runScenarios } from './scenarios';
+import { runSdkScenarios } from './sdk-scenarios';
 
 const NETNS_FLAG = 'CONFER_E2E_NETNS';
 
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
       return exitCode;
     };
     const apiPid = (): number => api?.pid ?? -1;
-    // E2E_ONLY=moderation (or recording, cluster) runs those scenarios alone (quicker while working on them).
+    // E2E_ONLY=moderation (or recording, sdk, cluster) runs those scenarios alone (quicker while working on them).
     const only = process.env['E2E_ONLY'];
     if (!only) {
       await runScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip, mediaAvailable: api.mediaAvailable, restartApi, apiPid });
@@ -90,6 +91,7 @@ async function main(): Promise<number> {
     if (!api) throw new Error('the API did not come back after the restart scenarios');
     if (!only || only === 'moderation') await runModerationScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip });
     if (!only || only === 'recording') await runRecordingScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip });
+    if (!only || only === 'sdk') await runSdkScenarios({ browser, baseUrl: api.baseUrl, results, mediaSkip });
     if (!only || only === 'cluster') await runClusterScenarios({ browser, results, mediaSkip });
   } catch (error) {
     results.outcomes.push({ name: 'harness', status: 'failed', detail: (error as Error).message, ms: 0 });

@@ -1,7 +1,9 @@
 import { TestBed } from '@angular/core/testing';
 import { FakeSignalingServer } from '../../testing/fake-signaling-server';
 import { MediaTestRig } from '../../testing/media-testing';
-import { InvalidStateError } from '../errors';
+import { EventEmitter } from 'node:events';
+import { InvalidStateError, RequestTimeoutError } from '../errors';
+import { DataChannelPublisher, untilOpen } from './data-channel-publisher';
 import { MediaSession } from './media-session';
 
 describe('MediaSession.openDataChannel (mediasoup-client FakeHandler)', () => {
@@ -9,6 +11,9 @@ describe('MediaSession.openDataChannel (mediasoup-client FakeHandler)', () => {
   let session: MediaSession;
 
   beforeEach(() => {
+    // FakeHandler's data channels stay 'connecting' for ever: the wait for 'open' is stubbed here,
+    // tested on untilOpen() below and for real in Chromium (apps/web/e2e/sdk-scenarios.ts).
+    jest.spyOn(DataChannelPublisher.prototype as unknown as { waitOpen: () => Promise<void> }, 'waitOpen').mockResolvedValue(undefined);
     server = new FakeSignalingServer();
     const rig = new MediaTestRig(server);
     TestBed.configureTestingModule({ providers: rig.providers() });
@@ -17,6 +22,7 @@ describe('MediaSession.openDataChannel (mediasoup-client FakeHandler)', () => {
 
   afterEach(async () => {
     await session.leave();
+    jest.restoreAllMocks();
   });
 
   it('refuses before join (no send transport)', async () => {
@@ -47,5 +53,51 @@ describe('MediaSession.openDataChannel (mediasoup-client FakeHandler)', () => {
     await session.leave();
     expect(channel.readyState).toBe('closed');
     expect(() => channel.send('late')).toThrow(InvalidStateError);
+  });
+
+  it('close() closes the channel and tells the server (closeDataProducer), once', async () => {
+    await session.join({ token: 'tok', roomId: 'room-1', displayName: 'Me' });
+    const channel = await session.openDataChannel('bot');
+    channel.close();
+    channel.close();
+    expect(channel.readyState).toBe('closed');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(server.requests('closeDataProducer')).toEqual([{ dataProducerId: channel.id }]);
+  });
+});
+
+describe('untilOpen (openDataChannel resolves once the SCTP channel is open)', () => {
+  class FakeChannel extends EventEmitter {
+    readyState: RTCDataChannelState = 'connecting';
+  }
+
+  it('resolves at once when open, else on the open event, and leaves no listener behind', async () => {
+    const open = new FakeChannel();
+    open.readyState = 'open';
+    await expect(untilOpen(open, 1000, 'a')).resolves.toBeUndefined();
+    const later = new FakeChannel();
+    const waiting = untilOpen(later, 1000, 'b');
+    later.readyState = 'open';
+    later.emit('open');
+    await expect(waiting).resolves.toBeUndefined();
+    expect(later.eventNames()).toEqual([]);
+  });
+
+  it('rejects when the channel closes, its transport closes or it fails first', async () => {
+    for (const event of ['close', 'transportclose', 'error'] as const) {
+      const channel = new FakeChannel();
+      const waiting = untilOpen(channel, 1000, 'c');
+      channel.emit(event, new Error('sctp failed'));
+      await expect(waiting).rejects.toBeInstanceOf(InvalidStateError);
+      expect(channel.eventNames()).toEqual([]);
+    }
+  });
+
+  it('gives up after the timeout with RequestTimeoutError(openDataChannel)', async () => {
+    const channel = new FakeChannel();
+    const error: unknown = await untilOpen(channel, 20, 'd').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    expect(error).toMatchObject({ method: 'openDataChannel', timeoutMs: 20 });
+    expect(channel.eventNames()).toEqual([]);
   });
 });

@@ -52,7 +52,7 @@ export class MediaSession {
   private readonly transports = new TransportManager(this.context, inject(DEVICE_FACTORY), inject(MEDIA_SESSION_OPTIONS));
   private readonly publisher = new Publisher(this.context, this.transports, inject(MEDIA_DEVICES));
   private readonly subscriber = new Subscriber(this.context);
-  private readonly dataChannels = new DataChannelPublisher(this.transports);
+  private readonly dataChannels = new DataChannelPublisher(this.context, this.transports);
   private readonly moderation = new Moderation(this.context, this.publisher);
   private readonly joinSequence = new JoinSequence(this.context, this.transports, this.subscriber);
   private readonly coordinator = new RecoveryCoordinator(this.context, {
