@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { sql } from 'drizzle-orm';
@@ -75,7 +78,7 @@ describe('embedded database on its own thread', () => {
     expect(order).toEqual(['tx done', 'outside read']);
   });
 
-  it('a thread that dies fails the pending and later queries, and close() still resolves', async () => {
+  it('a thread that dies fails its pending queries and those until it is back; then it is started again', async () => {
     const client = clientOf(connection);
     const pending = connection.db.execute(sql`select count(*) from generate_series(1, 3000000)`);
     await (client as unknown as { worker: Worker }).worker.terminate();
@@ -83,6 +86,30 @@ describe('embedded database on its own thread', () => {
     const stopped = { cause: expect.objectContaining({ message: expect.stringMatching(/embedded database thread stopped/) }) };
     await expect(pending).rejects.toMatchObject(stopped);
     await expect(connection.db.select().from(schema.rooms)).rejects.toMatchObject(stopped);
+    expect(client.available).toBe(false);
+    // Back after ~0.5 s (a memory database starts again empty, migrated).
+    const deadline = Date.now() + 20_000;
+    while (!client.available && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(client.available).toBe(true);
+    expect(await connection.db.select().from(schema.rooms)).toEqual([]);
     await expect(connection.close()).resolves.toBeUndefined();
-  });
+    await expect(connection.db.select().from(schema.rooms)).rejects.toMatchObject({ cause: expect.objectContaining({ message: 'the embedded database is closed' }) });
+  }, 30_000);
+
+  it('a folder database keeps its rows across a crash of its thread', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'confer-db-crash-'));
+    const folder = await openDatabase({ kind: 'embedded', dir });
+    try {
+      await folder.db.insert(schema.rooms).values({ id: 'kept-across-crash', settings: { lobby: true }, createdBy: 'test' });
+      const client = clientOf(folder);
+      await (client as unknown as { worker: Worker }).worker.terminate();
+      const deadline = Date.now() + 20_000;
+      while (!client.available && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const rows = await folder.db.select().from(schema.rooms);
+      expect(rows.map((r) => r.id)).toEqual(['kept-across-crash']);
+    } finally {
+      await folder.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { Logger } from '@nestjs/common';
 
 /** The thread's entry (plain JavaScript, see its header). */
 const THREAD_ENTRY = path.join(__dirname, 'pglite-thread.cjs');
@@ -73,38 +74,106 @@ export async function dumpMigrated(migrationsFolder: string): Promise<Uint8Array
   }
 }
 
+/** How long the thread waits before its first restart after a crash; doubles up to RESTART_MAX_MS. */
+const RESTART_FIRST_MS = 500;
+const RESTART_MAX_MS = 30_000;
+
+/** Opens a thread and waits for its database: the ready thread, or the reason it failed. */
+async function openThread(options: ThreadOptions): Promise<Worker> {
+  const { worker, status } = spawn({ ...options, dump: false });
+  const message = await status.catch(async (error: Error) => {
+    await worker.terminate();
+    throw error;
+  });
+  if (message.type !== 'ready') {
+    await worker.terminate();
+    throw message.type === 'failed' ? new EmbeddedDatabaseError(message.error) : new Error('the embedded database thread answered out of turn');
+  }
+  return worker;
+}
+
 /**
  * The embedded PGlite on a worker thread, with the part of PGlite's client
  * API that drizzle's PGlite driver uses (`query`, `transaction`). Queries go
  * over the thread's message port; results come back structured-cloned.
  * Transactions are exclusive: other queries issued meanwhile wait for it.
+ *
+ * A thread that dies (a WASM abort, out of memory) fails the queries it had,
+ * and every query until it is back; it is started again after 0.5 s, then
+ * backing off to 30 s while it keeps failing. A folder database reopens with
+ * its rows (PostgreSQL's recovery); a `memory:` one starts again empty.
  */
 export class PGliteThreadClient {
+  private readonly logger = new Logger('Database');
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: ThreadResults) => void; reject: (e: Error) => void }>();
-  private stopped: Error | null = null;
+  /** Why queries fail right now: the thread is down (restarting), or the client was closed. */
+  private down: Error | null = null;
+  private closed = false;
+  private restartDelayMs = RESTART_FIRST_MS;
+  private restartTimer: NodeJS.Timeout | null = null;
   private transactionEnd: Promise<void> | null = null;
+  private worker!: Worker;
 
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (reply: Reply) => this.settle(reply));
-    worker.on('error', (error) => this.fail(new Error(`the embedded database thread failed: ${error.message}`)));
-    worker.on('exit', (code) => this.fail(new Error(`the embedded database thread stopped (exit code ${code})`)));
-    // Idle, the thread keeps nobody alive; while a query is pending it does (see send()).
-    worker.unref();
+  private constructor(
+    worker: Worker,
+    private readonly options: ThreadOptions,
+  ) {
+    this.attach(worker);
   }
 
   /** Starts the thread, opens the database and applies the migrations. */
   static async open(options: ThreadOptions): Promise<PGliteThreadClient> {
-    const { worker, status } = spawn({ ...options, dump: false });
-    const message = await status.catch(async (error: Error) => {
-      await worker.terminate();
-      throw error;
-    });
-    if (message.type !== 'ready') {
-      await worker.terminate();
-      throw message.type === 'failed' ? new EmbeddedDatabaseError(message.error) : new Error('the embedded database thread answered out of turn');
-    }
-    return new PGliteThreadClient(worker);
+    return new PGliteThreadClient(await openThread(options), options);
+  }
+
+  /** True while the thread is up and the client open. */
+  get available(): boolean {
+    return this.down === null;
+  }
+
+  private attach(worker: Worker): void {
+    this.worker = worker;
+    worker.on('message', (reply: Reply) => this.settle(reply));
+    worker.on('error', (error) => this.lost(worker, `failed: ${error.message}`));
+    worker.on('exit', (code) => this.lost(worker, `stopped (exit code ${code})`));
+    // Idle, the thread keeps nobody alive; while a query is pending it does (see request()).
+    worker.unref();
+  }
+
+  /** The thread died under us: fail what it had, and start it again unless we are closing. */
+  private lost(worker: Worker, how: string): void {
+    if (worker !== this.worker) return;
+    const error = new Error(`the embedded database thread ${how}`);
+    this.fail(this.closed ? new Error('the embedded database is closed') : error);
+    if (this.closed || this.restartTimer) return;
+    this.logger.error(`${error.message}; starting it again in ${this.restartDelayMs} ms`);
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    this.restartTimer = setTimeout(() => {
+      void openThread(this.options).then(
+        (worker) => {
+          this.restartTimer = null;
+          if (this.closed) {
+            void worker.terminate();
+            return;
+          }
+          this.attach(worker);
+          this.down = null;
+          this.restartDelayMs = RESTART_FIRST_MS;
+          this.logger.log('embedded database thread started again');
+        },
+        (error: Error) => {
+          this.restartDelayMs = Math.min(this.restartDelayMs * 2, RESTART_MAX_MS);
+          this.logger.error(`embedded database thread did not start again: ${error.message}; next try in ${this.restartDelayMs} ms`);
+          if (!this.closed) this.scheduleRestart();
+          else this.restartTimer = null;
+        },
+      );
+    }, this.restartDelayMs);
+    this.restartTimer.unref();
   }
 
   async query(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<ThreadResults> {
@@ -134,11 +203,16 @@ export class PGliteThreadClient {
 
   /** Closes the database (PGlite flushes a folder database to disk) and ends the thread. */
   async close(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      await this.request({ op: 'close' });
-    } catch {
-      // Already gone: nothing to flush.
+    if (this.closed) return;
+    const wasUp = this.down === null;
+    this.closed = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (wasUp) {
+      try {
+        await this.request({ op: 'close' });
+      } catch {
+        // Already gone: nothing to flush.
+      }
     }
     this.fail(new Error('the embedded database is closed'));
     await this.worker.terminate();
@@ -150,7 +224,7 @@ export class PGliteThreadClient {
   }
 
   private request(message: Record<string, unknown>): Promise<ThreadResults> {
-    if (this.stopped) return Promise.reject(this.stopped);
+    if (this.down) return Promise.reject(this.down);
     const id = this.nextId++;
     return new Promise<ThreadResults>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
@@ -169,7 +243,7 @@ export class PGliteThreadClient {
   }
 
   private fail(error: Error): void {
-    this.stopped ??= error;
+    this.down = error;
     for (const waiter of this.pending.values()) waiter.reject(error);
     this.pending.clear();
     this.worker.unref();
