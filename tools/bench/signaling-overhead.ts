@@ -4,12 +4,14 @@
  * second each, against the API in a child process: once with the test double
  * (our code's own overhead) and once with the real worker when one exists.
  *
- *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 12] [--burst] [--pipe-threshold 20] [--cpu-prof dist/bench/cpu-prof] [--history off]
+ *   npm run nx -- run tools:bench-signaling [-- --quick] [--peers 10,100] [--backend fake|real|both] [--duration 12] [--burst] [--pipe-threshold 20] [--cpu-prof dist/bench/cpu-prof] [--history off] [--scrape 15]
  *
  * `--cpu-prof DIR` runs the API child with `node --cpu-prof` and writes one `.cpuprofile` per
  * server start into DIR (open it in Chrome DevTools' Performance panel or speedscope).
  * `--history off` is a diagnostic: the meeting history / audit sink drops every event, to tell
  * the cost of its database writes from the rest (recorded results always run with it).
+ * `--scrape S` fetches the API's `/metrics` every S seconds while measuring, as a Prometheus
+ * would, and reports how long each scrape took: what monitoring costs the signaling tail.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +46,8 @@ const burst = args.has('burst');
 const pipeThreshold = Number(args.get('pipe-threshold') ?? 0);
 /** `--history off`: mute the meeting history / audit sink (diagnostic). */
 const historyOff = args.get('history') === 'off';
+/** `--scrape S`: a Prometheus scrape of /metrics every S seconds while measuring. */
+const scrapeS = args.has('scrape') ? Number(args.get('scrape')) : 0;
 /** Directory for the API child's CPU profiles (`--cpu-prof`), or undefined for none. */
 const cpuProfDir = args.has('cpu-prof') ? path.resolve(args.get('cpu-prof') === 'true' ? 'dist/bench/cpu-prof' : String(args.get('cpu-prof'))) : undefined;
 /** Requests in one cycle() (and as many paces): the stagger spreads peers over one cycle. */
@@ -68,6 +72,8 @@ interface RunResult {
   serverCpuPct: number;
   /** The server's event-loop delay and GC pauses while measured: where a tail comes from. */
   serverLoop: LoopStats;
+  /** `--scrape`: each /metrics scrape's duration (ms) during the measured window. */
+  scrapeMs?: number[];
   /** The load generator's own event-loop delay (its timestamps wait for it too). */
   clientLoopDelay: { p99Ms: number; maxMs: number };
   workerRssMiB: number;
@@ -185,8 +191,18 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
     let c0 = process.cpuUsage();
     let w = performance.now();
     const clientLoop = monitorEventLoopDelay({ resolution: 1 });
+    const scrapeMs: number[] = [];
+    let scraper: NodeJS.Timeout | undefined;
     const begin = setTimeout(() => {
       recording = true;
+      if (scrapeS > 0) {
+        scraper = setInterval(() => {
+          const t = performance.now();
+          void fetch(`http://127.0.0.1:${server.port}/metrics`)
+            .then((r) => r.text())
+            .then(() => scrapeMs.push(performance.now() - t), () => undefined);
+        }, scrapeS * 1000);
+      }
       server.markLoop();
       clientLoop.enable();
       s0 = sampleProc(server.pid);
@@ -209,6 +225,7 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
       }),
     );
     clearTimeout(begin);
+    clearInterval(scraper);
     recording = false;
     clientLoop.disable();
     const serverLoop = await server.readLoop();
@@ -247,6 +264,7 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
       clientCpuPct: ((c1.user + c1.system) / 1e6 / wall) * 100,
       load1: os.loadavg()[0],
       serverLoop,
+      ...(scrapeS > 0 ? { scrapeMs } : {}),
       clientLoopDelay: { p99Ms: clientLoop.percentile(99) / 1e6, maxMs: clientLoop.max / 1e6 },
     };
   } finally {
@@ -256,7 +274,7 @@ async function run(backend: 'fake' | 'real', n: number): Promise<RunResult> {
 
 async function main(): Promise<void> {
   const machine = machineInfo(worker.path);
-  console.log(`signaling overhead | backends=${backends.join(',')} peers=${sweep.join(',')} duration=${durationS}s interval=${intervalMs}ms roomSize=${roomSize}${burst ? ' burst' : ''} pipeThreshold=${pipeThreshold}${historyOff ? ' history=off (diagnostic)' : ''}`);
+  console.log(`signaling overhead | backends=${backends.join(',')} peers=${sweep.join(',')} duration=${durationS}s interval=${intervalMs}ms roomSize=${roomSize}${burst ? ' burst' : ''} pipeThreshold=${pipeThreshold}${historyOff ? ' history=off (diagnostic)' : ''}${scrapeS > 0 ? ` scrape=${scrapeS}s` : ''}`);
   console.log(`machine: ${JSON.stringify(machine)}`);
   if (!worker.path) console.log(`real worker: skipped — ${worker.detail}`);
   const results: RunResult[] = [];
@@ -267,7 +285,7 @@ async function main(): Promise<void> {
       console.log(`  ${backend} N=${n}: ${r.requests} requests, p95 ${r.p95.toFixed(1)} ms, server CPU ${r.serverCpuPct.toFixed(0)}%`);
       const l = r.serverLoop;
       console.log(
-        `    server loop delay p99 ${l.delayP99Ms.toFixed(1)} / max ${l.delayMaxMs.toFixed(1)} ms; GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms, p99 ${l.gcP99Ms.toFixed(1)} / max ${l.gcMaxMs.toFixed(1)} ms; heap ${l.heapUsedMiB.toFixed(0)} MiB; client loop delay p99 ${r.clientLoopDelay.p99Ms.toFixed(1)} / max ${r.clientLoopDelay.maxMs.toFixed(1)} ms`,
+        `    server loop delay p99 ${l.delayP99Ms.toFixed(1)} / max ${l.delayMaxMs.toFixed(1)} ms; GC ${l.gcCount} pauses, ${l.gcTotalMs.toFixed(0)} ms, p99 ${l.gcP99Ms.toFixed(1)} / max ${l.gcMaxMs.toFixed(1)} ms; heap ${l.heapUsedMiB.toFixed(0)} MiB;${r.scrapeMs ? ` /metrics scrapes ${r.scrapeMs.map((m) => m.toFixed(0)).join(', ')} ms;` : ''} client loop delay p99 ${r.clientLoopDelay.p99Ms.toFixed(1)} / max ${r.clientLoopDelay.maxMs.toFixed(1)} ms`,
       );
     }
   }
@@ -296,7 +314,7 @@ async function main(): Promise<void> {
     })),
   );
   const svg = lineChartSvg('Signaling request round trip vs connected peers', 'peers', 'round trip (ms)', series);
-  writeResults('signaling-overhead', { benchmark: 'signaling-overhead', machine, settings: { sweep, durationS, intervalMs, roomSize, burst, pipeThreshold, historyOff, cpuProfile: Boolean(cpuProfDir) }, results }, svg);
+  writeResults('signaling-overhead', { benchmark: 'signaling-overhead', machine, settings: { sweep, durationS, intervalMs, roomSize, burst, pipeThreshold, historyOff, scrapeS, cpuProfile: Boolean(cpuProfDir) }, results }, svg);
 }
 
 main().then(

@@ -10,6 +10,10 @@ import { RecordingService } from '../recording/recording.service';
 import { RoomsService } from '../rooms/rooms.service';
 import { SessionsService } from '../sessions/sessions.service';
 import { WorkerPoolService } from '../workers/worker-pool.service';
+import { inTurns } from './in-turns';
+
+/** Transports whose stats a scrape asks the workers for per turn of the event loop. */
+const STATS_PER_TURN = 16;
 
 /**
  * Prometheus metrics, on a registry of this app instance (tests start several
@@ -130,19 +134,20 @@ export class MetricsService {
       async collect() {
         let received = 0;
         let sent = 0;
-        await Promise.all(
-          all().flatMap((p) =>
-            [...p.transports.values()].map(async (t) => {
-              try {
-                for (const s of (await t.getStats()) as { bytesReceived?: number; bytesSent?: number }[]) {
-                  received += s.bytesReceived ?? 0;
-                  sent += s.bytesSent ?? 0;
-                }
-              } catch {
-                // Closed between the listing and the call.
+        // One worker request per transport: a few per turn, so that the signaling keeps its turns.
+        await inTurns(
+          all().flatMap((p) => [...p.transports.values()]),
+          STATS_PER_TURN,
+          async (t) => {
+            try {
+              for (const s of (await t.getStats()) as { bytesReceived?: number; bytesSent?: number }[]) {
+                received += s.bytesReceived ?? 0;
+                sent += s.bytesSent ?? 0;
               }
-            }),
-          ),
+            } catch {
+              // Closed between the listing and the call.
+            }
+          },
         );
         this.set({ direction: 'in' }, received);
         this.set({ direction: 'out' }, sent);
