@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { WriteQueue } from './write-queue';
+import { MAX_BATCH_ROWS, WriteQueue } from './write-queue';
 
 describe('WriteQueue', () => {
   const logger = new Logger('test');
@@ -19,6 +19,18 @@ describe('WriteQueue', () => {
     void queue.insert('n', 7, insert);
     await queue.flush();
     expect(done).toEqual(['first', 'insert 1,2,3,4,5', 'update', 'insert 6,7']);
+  });
+
+  it('caps a batch at MAX_BATCH_ROWS rows: a herd becomes several inserts of that size, in order', async () => {
+    const queue = new WriteQueue(logger);
+    const batches: number[][] = [];
+    const insert = async (rows: number[]): Promise<void> => void batches.push(rows);
+    void queue.run('busy', async () => undefined);
+    const total = MAX_BATCH_ROWS * 2 + 7;
+    for (let i = 0; i < total; i++) void queue.insert('n', i, insert);
+    await queue.flush();
+    expect(batches.map((b) => b.length)).toEqual([MAX_BATCH_ROWS, MAX_BATCH_ROWS, 7]);
+    expect(batches.flat()).toEqual(Array.from({ length: total }, (_, i) => i));
   });
 
   it('lets the event loop run between writes (a herd of writes never holds sockets up)', async () => {
