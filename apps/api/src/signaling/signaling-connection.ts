@@ -9,6 +9,7 @@ import {
   type SignalingMessage,
 } from '@confer/signaling-contracts';
 import type { Peer, PeerChannel } from '../peers/peer';
+import { notificationFrame } from './notification-frames';
 
 interface PendingRequest {
   resolve(data: unknown): void;
@@ -67,7 +68,11 @@ export class SignalingConnection implements PeerChannel {
   }
 
   notify<M extends keyof ServerNotifications>(method: M, data: ServerNotifications[M]): void {
-    this.send({ type: 'notification', method, data });
+    if (!this.open) return;
+    // A text frame, serialized once for every recipient of a broadcast (notification-frames.ts).
+    const frame = notificationFrame(method, data);
+    this.socket.send(frame, { binary: false });
+    this.onSent(frame.length);
   }
 
   request<M extends keyof ServerRequests>(method: M, data: ServerRequests[M]['params']): Promise<ServerRequests[M]['result']> {
