@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PlainTransport, Producer, RtpParameters } from 'mediasoup/types';
@@ -125,6 +125,10 @@ suite('server-side recording with the real worker and ffmpeg', () => {
     await sleep(3000);
     // Carol joins and publishes while the recording runs: her tracks are added, starting later.
     await participant('carol', 880);
+    // Five seconds of her, counted from when every video track file holds frames: a loaded machine
+    // (two CI runs at once, a dozen ffmpegs) can take seconds for a new track's first key frame.
+    // (Audio files are written by ffmpeg in 256 KiB blocks: their size says nothing this early.)
+    await untilEveryVideoTrackHasFrames(path.join(dataDir, 'recordings-work', started.recordingId), () => recordings.status('rec').recording?.tracks ?? [], 3);
     await sleep(5000);
     const stopped = await recordings.stop('rec');
     expect(stopped.reason).toBeUndefined();
@@ -191,3 +195,15 @@ suite('server-side recording with the real worker and ffmpeg', () => {
     expect(recordings.status('rec').state).toBe('stored');
   }, 90_000);
 });
+
+/** Waits (up to 30 s) until `count` video track files exist in `dir`, each past its header (frames arrived). */
+async function untilEveryVideoTrackHasFrames(dir: string, tracks: () => { fileName: string; kind: string }[], count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const names = tracks().filter((t) => t.kind === 'video').map((t) => t.fileName);
+    const sizes = await Promise.all(names.map((n) => stat(path.join(dir, n)).then((st) => st.size, () => 0)));
+    if (names.length >= count && sizes.every((size) => size > 4096)) return;
+    if (Date.now() > deadline) throw new Error(`video track files without frames after 30 s: ${names.map((n, i) => `${n} ${sizes[i]} B`).join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

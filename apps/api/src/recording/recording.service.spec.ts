@@ -226,7 +226,9 @@ describe('RecordingService (test double: stand-in router, fake ffmpeg)', () => {
     const { service, events, seen } = await setup();
     await service.start('r1');
     events.emit({ type: 'room.finished', roomId: 'r1', reason: 'empty' });
-    for (let i = 0; i < 50 && service.status('r1').state !== 'stored'; i++) await new Promise((r) => setTimeout(r, 100));
+    // The state turns `stored` just before the event is raised: wait for both.
+    const done = (): boolean => service.status('r1').state === 'stored' && seen.some((e) => e.type === 'recording.stopped');
+    for (let i = 0; i < 50 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
     expect(service.status('r1').state).toBe('stored');
     expect(seen.map((e) => e.type)).toContain('recording.stopped');
   });
