@@ -50,6 +50,8 @@ export class Recording {
   /** Taps being started: `stop()` waits for them. */
   private readonly pending = new Set<Promise<void>>();
   private stopping?: Promise<void>;
+  /** The work folder, made once: a producer published while start() runs is tapped after it exists. */
+  private folder?: Promise<unknown>;
 
   constructor(
     readonly id: string,
@@ -66,7 +68,7 @@ export class Recording {
 
   /** Taps every producer there is now; `recording` when all listen. */
   async start(present: { peerId: string; subject?: string; displayName: string; producers: Producer[] }[]): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await this.ensureFolder();
     for (const p of present) this.participantJoined(p.peerId, p.displayName, p.subject);
     await Promise.all(present.flatMap((p) => p.producers.map((producer) => this.addProducer(p.peerId, producer))));
     if (this.state === 'starting') this.state = 'recording';
@@ -90,7 +92,7 @@ export class Recording {
       peerId,
     );
     this.taps.set(producer.id, tap);
-    const started = tap.start().catch((error: Error) => {
+    const started = this.ensureFolder().then(() => tap.start()).catch((error: Error) => {
       // A producer that closed while its tap was being set up is not a failure.
       if (producer.closed) return;
       void this.fail(`could not record producer ${producer.id}: ${error.message}`);
@@ -98,6 +100,11 @@ export class Recording {
     this.pending.add(started);
     void started.finally(() => this.pending.delete(started));
     return started;
+  }
+
+  private ensureFolder(): Promise<unknown> {
+    this.folder ??= mkdir(this.dir, { recursive: true });
+    return this.folder;
   }
 
   participantJoined(peerId: string, displayName: string, subject?: string): void {
