@@ -182,10 +182,17 @@ describe.each(databaseBackends())('server API, webhooks and audit on the $name d
     const host = await client('hana', 'host');
     await joinRoom(host, 'r', { send: false, recv: false });
     await host.until(() => receiver.types().includes('participant.joined'), 'delivered after retries', 8000);
-    const log = (await call('GET', '/api/v1/webhooks/deliveries?limit=50')).body.items;
-    const first = log.find((d: { eventType: string; attempt: number }) => d.eventType === 'room.started' && d.attempt === 1);
+    // The delivery log is written after the delivery (on the database's thread): wait for its row.
+    type Delivery = { eventType: string; attempt: number; outcome: string };
+    let log: Delivery[] = [];
+    for (let i = 0; i < 50; i++) {
+      log = (await call('GET', '/api/v1/webhooks/deliveries?limit=50')).body.items as Delivery[];
+      if (log.some((d) => d.eventType === 'room.started' && d.outcome === 'delivered')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const first = log.find((d) => d.eventType === 'room.started' && d.attempt === 1);
     expect(first).toMatchObject({ outcome: 'retrying', statusCode: 503 });
-    expect(log.some((d: { eventType: string; outcome: string }) => d.eventType === 'room.started' && d.outcome === 'delivered')).toBe(true);
+    expect(log.some((d) => d.eventType === 'room.started' && d.outcome === 'delivered')).toBe(true);
   });
 
   it_('serves its OpenAPI document and Swagger UI', async () => {
