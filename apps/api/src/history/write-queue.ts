@@ -1,20 +1,21 @@
 import type { Logger } from '@nestjs/common';
 
 /**
- * The history's and audit trail's writes, one after the other (the order
- * things happened in), each after a turn of the event loop, so that a herd of
- * joins never holds the signaling sockets up while an embedded database runs
- * query after query on the main thread. Rows inserted while the queue is busy
- * go into one multi-row insert: 1,000 joins in a second are a few inserts, not
- * 1,000 (at most MAX_BATCH_ROWS rows each). A write that fails is logged; it never throws to the meeting.
- */
-/**
  * Rows per multi-row insert at most: building a statement is synchronous work on the main
  * thread (drizzle's SQL, then the copy to the database thread), and a batch that grew while
  * the database was slow (a checkpoint) would otherwise be built in one long turn.
  */
 export const MAX_BATCH_ROWS = 50;
 
+/**
+ * The history's and audit trail's writes, one after the other (the order
+ * things happened in), each after a turn of the event loop, so that a herd of
+ * joins never holds the signaling sockets up while an embedded database runs
+ * query after query on the main thread. Rows inserted while the queue is busy
+ * go into one multi-row insert: 1,000 joins in a second are a few inserts, not
+ * 1,000 (at most MAX_BATCH_ROWS rows each). A write that fails is logged; it
+ * never throws to the meeting.
+ */
 export class WriteQueue {
   private chain: Promise<void> = Promise.resolve();
   /** The batch still taking rows, by kind; any other write closes it (what follows stays after it). */

@@ -44,10 +44,13 @@ export class SignalingConnection implements PeerChannel {
   }
 
   send(message: SignalingMessage): void {
-    if (!this.open) return;
-    const text = JSON.stringify(message);
-    this.socket.send(text);
-    this.onSent(Buffer.byteLength(text));
+    if (this.open) this.sendText(Buffer.from(JSON.stringify(message)));
+  }
+
+  /** One text frame, already UTF-8 encoded (ws sends the bytes as they are). */
+  private sendText(frame: Buffer): void {
+    this.socket.send(frame, { binary: false });
+    this.onSent(frame.length);
   }
 
   /** Sends a binary file frame as is; false when the socket is not open. */
@@ -68,11 +71,8 @@ export class SignalingConnection implements PeerChannel {
   }
 
   notify<M extends keyof ServerNotifications>(method: M, data: ServerNotifications[M]): void {
-    if (!this.open) return;
-    // A text frame, serialized once for every recipient of a broadcast (notification-frames.ts).
-    const frame = notificationFrame(method, data);
-    this.socket.send(frame, { binary: false });
-    this.onSent(frame.length);
+    // Serialized once for every recipient of a broadcast (notification-frames.ts).
+    if (this.open) this.sendText(notificationFrame(method, data));
   }
 
   request<M extends keyof ServerRequests>(method: M, data: ServerRequests[M]['params']): Promise<ServerRequests[M]['result']> {

@@ -10,8 +10,8 @@ import { FilesService } from '../files/files.service';
 import { EmptyDto } from '../sessions/dto/session.dto';
 import { SessionsService } from '../sessions/sessions.service';
 import { WorkerHealthService } from '../workers/worker-health.service';
-import type { SignalingConnection } from './signaling-connection';
 import { wirePropertiesOf } from '../validation/is-wire';
+import type { SignalingConnection } from './signaling-connection';
 import { messageShapeProblem } from './message-shape';
 import { SignalingExceptionFilter } from './signaling-exception.filter';
 import { SignalingRoutes, type PeerMethod, type Route } from './signaling-routes';
@@ -162,13 +162,9 @@ export class SignalingDispatcher {
     }
     // @IsWire properties are validated whole by checkWire and passed on as parsed: not deep-copied.
     const wire = wirePropertiesOf(dto);
-    let shallow = input as Record<string, unknown>;
-    if (wire.length > 0) {
-      shallow = { ...shallow };
-      for (const name of wire) delete shallow[name];
-    }
-    const instance = plainToInstance(dto, shallow);
-    for (const name of wire) if (Object.hasOwn(input, name)) (instance as Record<string, unknown>)[name] = (input as Record<string, unknown>)[name];
+    const fields = input as Record<string, unknown>;
+    const instance = plainToInstance(dto, wire.length ? Object.fromEntries(Object.entries(fields).filter(([name]) => !wire.includes(name))) : fields);
+    for (const name of wire) if (Object.hasOwn(fields, name)) (instance as Record<string, unknown>)[name] = fields[name];
     // Synchronous: requests of a connection are validated in arrival order (fileChunk relies on it).
     const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: false });
     if (errors.length) {

@@ -143,10 +143,11 @@ export class PGliteThreadClient {
 
   /** The thread died under us: fail what it had, and start it again unless we are closing. */
   private lost(worker: Worker, how: string): void {
-    if (worker !== this.worker) return;
+    // A replaced thread's late events, and the end close() itself brings, change nothing.
+    if (worker !== this.worker || this.closed) return;
     const error = new Error(`the embedded database thread ${how}`);
-    this.fail(this.closed ? new Error('the embedded database is closed') : error);
-    if (this.closed || this.restartTimer) return;
+    this.fail(error);
+    if (this.restartTimer) return;
     this.logger.error(`${error.message}; starting it again in ${this.restartDelayMs} ms`);
     this.scheduleRestart();
   }
